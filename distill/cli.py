@@ -1,0 +1,66 @@
+"""Command-line flags shared by the replicate/ scripts, and the device and data set-up behind them."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import torch
+
+from distill.data import DATA_DIR_ENV, DEFAULT_DATA_DIR, MNIST, DataUnavailable, load_mnist, resolve_data_dir
+
+
+def add_common_arguments(parser: argparse.ArgumentParser, presets: dict, default_out: str) -> None:
+    parser.add_argument(
+        "--preset",
+        choices=list(presets),
+        default="paper",
+        help="paper: the recipe meant to reach the published numbers; quick: the effect in minutes; "
+        "smoke: seconds, for tests (default: paper)",
+    )
+    seeds = parser.add_mutually_exclusive_group()
+    seeds.add_argument("--seeds", type=int, nargs="+", default=[0], help="seeds to run, one after another (default: 0)")
+    seeds.add_argument("--seed", type=int, dest="seeds", action=_SingleSeed, help="a single seed (same as --seeds N)")
+    parser.add_argument(
+        "--device",
+        choices=["auto", "cpu", "cuda"],
+        default="auto",
+        help="where to train; auto picks cuda when available (default: auto)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help=f"folder holding MNIST/raw/ (downloaded there if missing); default: ${DATA_DIR_ENV} if set, "
+        f"else {DEFAULT_DATA_DIR}",
+    )
+    parser.add_argument(
+        "--out", default=default_out, help=f"folder the CSV logs are appended to (default: {default_out})"
+    )
+
+
+class _SingleSeed(argparse.Action):
+    def __call__(self, parser, namespace, value, option_string=None):
+        setattr(namespace, self.dest, [value])
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        fail("--device cuda was asked for, but this PyTorch sees no CUDA GPU; use --device cpu or auto.")
+    return torch.device(name)
+
+
+def setup(args: argparse.Namespace) -> MNIST:
+    """Pick the device and load MNIST onto it; a missing data set ends the program with one sentence."""
+    device = resolve_device(args.device)
+    try:
+        return load_mnist(resolve_data_dir(args.data_dir), device)
+    except DataUnavailable as error:
+        fail(str(error))
+
+
+def fail(message: str) -> None:
+    """Print an error for a person, not a traceback, and exit with status 2 (as argparse does)."""
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(2)

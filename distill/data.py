@@ -1,0 +1,93 @@
+"""MNIST as tensors on the training device, and the teacher's input jitter (§3).
+
+The whole data set is 60,000 + 10,000 images of 28×28 bytes, about 55 MB as
+float32: it is loaded once through torchvision's own ``datasets.MNIST`` (which
+parses the IDX files and checks the download's md5 sums), scaled to [0, 1] and
+kept on the device. Batches are slices of a ``randperm``; no DataLoader.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+DATA_DIR_ENV = "KD_DATA_DIR"
+DEFAULT_DATA_DIR = "./data"
+
+
+class DataUnavailable(RuntimeError):
+    """The data set is neither on disk nor downloadable; the message says how to fix it."""
+
+
+def resolve_data_dir(flag_value: str | None) -> Path:
+    """The data root: ``--data-dir`` wins, then $KD_DATA_DIR, then ./data."""
+    return Path(flag_value or os.environ.get(DATA_DIR_ENV) or DEFAULT_DATA_DIR)
+
+
+@dataclass
+class Split:
+    """Images as float32 in [0, 1], shape (n, 28, 28), and int64 labels, shape (n,)."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def subset(self, index: torch.Tensor | slice) -> Split:
+        return Split(self.images[index], self.labels[index])
+
+
+@dataclass
+class MNIST:
+    train: Split
+    test: Split
+
+
+def load_mnist(root: Path, device: torch.device) -> MNIST:
+    """Load MNIST from ``root/MNIST/raw`` (downloading there if missing), onto ``device``.
+
+    Raises DataUnavailable with a one-sentence fix when the files are absent and
+    cannot be downloaded (no network), or are corrupt.
+    """
+    from torchvision import datasets  # imported here: it is slow, and only this needs it
+
+    root = Path(root)
+    splits = {}
+    for is_train in (True, False):
+        try:
+            # torchvision prints download attempts and mirror failures: keep the
+            # user's terminal to our one-line message.
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                dataset = datasets.MNIST(root=str(root), train=is_train, download=True)
+        except Exception as error:  # URLError, RuntimeError(md5), OSError, ...
+            raise DataUnavailable(
+                f"MNIST is not in {root / 'MNIST' / 'raw'} and could not be downloaded "
+                f"({type(error).__name__}); put the four MNIST .gz files there, or point "
+                f"--data-dir or ${DATA_DIR_ENV} at a folder that holds MNIST/raw/."
+            ) from error
+        images = dataset.data.to(device=device, dtype=torch.float32).div_(255)
+        splits[is_train] = Split(images, dataset.targets.to(device))
+    return MNIST(train=splits[True], test=splits[False])
+
+
+def jitter(images: torch.Tensor, max_shift: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Translate each image by its own random (dx, dy), |dx|, |dy| <= max_shift pixels (§3).
+
+    ``images``: (B, H, W). Pixels shifted in from outside are 0 (MNIST's background).
+    One gather for the whole batch instead of a Python loop over images.
+    """
+    if max_shift == 0:
+        return images
+    batch, height, width = images.shape
+    padded = torch.nn.functional.pad(images, (max_shift,) * 4)  # (B, H+2s, W+2s)
+    shifts = torch.randint(0, 2 * max_shift + 1, (2, batch, 1), generator=generator, device=images.device)
+    rows = torch.arange(height, device=images.device) + shifts[0]  # (B, H): source row of each output row
+    cols = torch.arange(width, device=images.device) + shifts[1]  # (B, W)
+    batch_index = torch.arange(batch, device=images.device)[:, None, None]
+    return padded[batch_index, rows[:, :, None], cols[:, None, :]]

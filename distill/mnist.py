@@ -1,0 +1,181 @@
+"""§3 of the paper on MNIST: teacher, student alone, and the student distilled at T = 20.
+
+For each seed: train the teacher (dropout, max-norm, jitter) → compute its
+logits v on the un-jittered training images once, in eval mode → train the
+student on the labels alone (baseline) → train the same student, from the same
+initial weights and on the same batches, on T²·CE(p, q) + w·CE(labels)
+(distilled). Each model appends one row to runs.csv and its learning curve to
+epochs.csv as soon as it has finished.
+"""
+
+from __future__ import annotations
+
+import statistics
+import uuid
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from distill.data import MNIST, Split
+from distill.losses import distillation_loss, kl_divergence
+from distill.models import MLP
+from distill.presets import MnistPreset, Stage
+from distill.results import append_rows, provenance
+from distill.train import count_errors, predict_logits, train
+
+PUBLISHED_TEST_ERRORS = {"teacher": 67, "baseline": 146, "distilled": 74}  # §3
+
+
+def split_for_run(data: MNIST, preset: MnistPreset, validation: int) -> tuple[Split, Split, str]:
+    """The training images and the split that is evaluated: the test set, or the last
+    ``validation`` training images (held out, for tuning without looking at test)."""
+    train_split = data.train if preset.train_subset is None else data.train.subset(slice(0, preset.train_subset))
+    if validation:
+        n = len(train_split) - validation
+        return train_split.subset(slice(0, n)), train_split.subset(slice(n, None)), "val"
+    return train_split, data.test, "test"
+
+
+def build(stage: Stage) -> MLP:
+    return MLP(stage.hidden, input_dropout=stage.input_dropout, hidden_dropout=stage.hidden_dropout)
+
+
+def run_main(
+    data: MNIST,
+    preset: MnistPreset,
+    preset_name: str,
+    seeds: list[int],
+    out: Path,
+    validation: int = 0,
+) -> list[dict]:
+    """Train teacher, baseline and distilled student for each seed; return the runs.csv rows."""
+    train_split, eval_split, eval_name = split_for_run(data, preset, validation)
+    T, w = preset.temperature, preset.hard_weight
+    rows = []
+    for seed in seeds:
+        run = Run(preset_name, seed, train_split, eval_split, eval_name, out)
+        labels = train_split.labels
+        teacher = run.fit("teacher", preset.teacher, lambda z, i: F.cross_entropy(z.float(), labels[i]))
+        # v: the teacher's logits on the transfer set (the un-jittered training images), computed once
+        v_train = predict_logits(teacher, train_split.images)
+        run.teacher_logits = (v_train, predict_logits(teacher, eval_split.images))
+        run.temperature = T
+        run.fit("baseline", preset.baseline, lambda z, i: F.cross_entropy(z.float(), labels[i]))
+        run.fit(
+            "distilled",
+            preset.distilled,
+            lambda z, i: distillation_loss(z, v_train[i], labels[i], T, w),
+            {"temperature": T, "hard_weight": w},
+        )
+        rows += run.rows
+    print_table(rows, eval_name)
+    return rows
+
+
+class Run:
+    """The models of one seed: trains each, logs its rows, and compares students with the teacher."""
+
+    def __init__(
+        self,
+        preset_name: str,
+        seed: int,
+        train_split: Split,
+        eval_split: Split,
+        eval_name: str,
+        out: Path,
+        experiment: str = "main",
+    ):
+        self.preset_name, self.seed, self.out, self.experiment = preset_name, seed, out, experiment
+        # the headline results go to runs.csv and epochs.csv; side studies to files of their own
+        self.runs_csv = out / ("runs.csv" if experiment == "main" else f"{experiment}.csv")
+        self.epochs_csv = out / ("epochs.csv" if experiment == "main" else f"{experiment}_epochs.csv")
+        self.train_split, self.eval_split, self.eval_name = train_split, eval_split, eval_name
+        self.teacher_logits: tuple[torch.Tensor, torch.Tensor] | None = None  # v on (train, eval)
+        self.temperature = 1.0
+        self.rows: list[dict] = []
+
+    def evaluate(self, model: MLP) -> dict:
+        """Per-epoch metrics: errors on the evaluated split and, once a teacher exists, KL to it at T."""
+        logits = predict_logits(model, self.eval_split.images)
+        metrics = {f"{self.eval_name}_errors": count_errors(logits, self.eval_split.labels)}
+        if self.teacher_logits is not None:
+            metrics[f"{self.eval_name}_kl"] = kl_divergence(logits, self.teacher_logits[1], self.temperature).item()
+        return metrics
+
+    def fit(self, model_name: str, stage: Stage, loss_fn, distillation: dict | None = None) -> MLP:
+        torch.manual_seed(self.seed)  # same seed per stage: both students start from the same weights
+        device = self.train_split.images.device
+        model = build(stage).to(device)
+        description = f"{model_name} seed {self.seed}"
+        history, seconds = train(model, self.train_split.images, loss_fn, stage.train, self.evaluate, description)
+        errors = history[-1][f"{self.eval_name}_errors"]
+        row = {
+            "run_id": uuid.uuid4().hex[:12],
+            "experiment": self.experiment,
+            "model": model_name,
+            "hidden": "-".join(map(str, stage.hidden)),
+            "temperature": "",
+            "hard_weight": "",
+            **(distillation or {}),
+            "seed": self.seed,
+            "preset": self.preset_name,
+            "epochs": stage.train.epochs,
+            "eval_split": self.eval_name,
+            "train_size": len(self.train_split),
+            f"{self.eval_name}_errors": errors,
+            f"{self.eval_name}_error_pct": round(100 * errors / len(self.eval_split), 3),
+            "train_seconds": round(seconds, 1),
+            **self.agreement_with_teacher(model),
+            **{f"cfg_{k}": v for k, v in asdict(stage.train).items() if k != "epochs"},
+            "input_dropout": stage.input_dropout,
+            "hidden_dropout": stage.hidden_dropout,
+            **provenance(device),
+        }
+        append_rows(self.runs_csv, [row])
+        append_rows(
+            self.epochs_csv,
+            [
+                {"run_id": row["run_id"], "model": model_name, "seed": self.seed, "preset": self.preset_name, **h}
+                for h in history
+            ],
+        )
+        self.rows.append(row)
+        print(f"{description}: {self.eval_name} errors {errors} (trained in {seconds:.0f} s)", flush=True)
+        return model
+
+    def agreement_with_teacher(self, student: MLP) -> dict:
+        """How closely a student matches its teacher: KL(p‖q) at T, and top-1 agreement, on both splits."""
+        if self.teacher_logits is None:
+            return {}
+        metrics = {}
+        for split_name, images, v in (
+            ("transfer", self.train_split.images, self.teacher_logits[0]),
+            (self.eval_name, self.eval_split.images, self.teacher_logits[1]),
+        ):
+            z = predict_logits(student, images)
+            metrics[f"{split_name}_kl"] = round(kl_divergence(z, v, self.temperature).item(), 6)
+            metrics[f"{split_name}_agreement"] = round((z.argmax(1) == v.argmax(1)).float().mean().item(), 6)
+        return metrics
+
+
+def mean_sd(values: list[float]) -> str:
+    if len(values) == 1:
+        return f"{values[0]:.1f}"
+    return f"{statistics.mean(values):.1f} ± {statistics.stdev(values):.1f}"
+
+
+def print_table(rows: list[dict], eval_name: str) -> None:
+    """Published vs measured, one line per model, mean ± sd over seeds."""
+    column = f"{eval_name}_errors"
+    print()
+    if eval_name != "test":
+        print(f"Validation errors on {rows[0]['train_size']} + held-out images; the paper reports test errors only.")
+    print(f"{'model':<10} {'published':>9} {'measured (' + eval_name + ')':>22} {'difference':>10}  seeds")
+    for model_name, published in PUBLISHED_TEST_ERRORS.items():
+        values = [r[column] for r in rows if r["model"] == model_name]
+        if not values:
+            continue
+        difference = f"{statistics.mean(values) - published:+.1f}" if eval_name == "test" else "n/a"
+        print(f"{model_name:<10} {published:>9} {mean_sd(values):>22} {difference:>10}  {len(values)}")

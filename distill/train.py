@@ -1,0 +1,136 @@
+"""The one training loop every model in this repository goes through.
+
+Fixed order per step: learning rate from the schedule → batch (slice of a
+randperm, jittered if asked) → forward (bf16 autocast if asked) → loss → step
+→ max-norm projection. Per epoch: evaluate, log, update the progress line.
+Training time is measured apart from evaluation.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from tqdm import tqdm
+
+from distill.data import jitter
+from distill.models import apply_max_norm
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How one model is optimised. Defaults are not the paper's: presets.py sets every value."""
+
+    epochs: int
+    batch_size: int = 100  # images per step (the 2012 dropout recipe used 100)
+    lr: float = 0.1  # peak learning rate of SGD
+    momentum: float = 0.9  # Nesterov momentum
+    warmup: float = 0.02  # fraction of all steps with a linear warm-up from 0 to lr
+    max_norm: float | None = None  # bound on each hidden unit's incoming weight norm (teacher only)
+    jitter: int = 0  # random translation of every image by up to this many pixels in x and y (teacher only)
+    bf16: bool = False  # bf16 autocast for the forward pass; weights and the optimiser stay float32
+
+
+def learning_rate(cfg: TrainConfig, step: int, total_steps: int) -> float:
+    """Linear warm-up to ``cfg.lr``, then linear decay to 0 at the last step."""
+    warmup_steps = max(1, round(cfg.warmup * total_steps))
+    if step < warmup_steps:
+        return cfg.lr * (step + 1) / warmup_steps
+    return cfg.lr * (total_steps - step) / (total_steps - warmup_steps)
+
+
+@torch.no_grad()
+def predict_logits(model: torch.nn.Module, images: torch.Tensor, batch_size: int = 5000) -> torch.Tensor:
+    """The model's logits in eval mode (no dropout), float32, in batches to bound memory."""
+    was_training = model.training
+    model.eval()
+    logits = torch.cat([model(images[i : i + batch_size]).float() for i in range(0, len(images), batch_size)])
+    model.train(was_training)
+    return logits
+
+
+def count_errors(logits: torch.Tensor, labels: torch.Tensor) -> int:
+    return int((logits.argmax(dim=1) != labels).sum())
+
+
+LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (logits of the batch, its indices) -> loss
+EvalFn = Callable[[torch.nn.Module], dict]  # model -> metrics logged each epoch, e.g. {"test_errors": 74}
+
+
+def train(
+    model: torch.nn.Module,
+    images: torch.Tensor,
+    loss_fn: LossFn,
+    cfg: TrainConfig,
+    evaluate: EvalFn,
+    description: str,
+) -> tuple[list[dict], float]:
+    """Train ``model`` on ``images`` (N, 28, 28) with ``loss_fn``; return per-epoch logs and train seconds.
+
+    ``loss_fn`` receives the batch's indices into ``images`` so that it can look up
+    whatever targets it needs: labels, the teacher's logits, or both.
+    """
+    device = images.device
+    optimizer = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, nesterov=True, fused=True)
+    steps_per_epoch = len(images) // cfg.batch_size  # the last, partial batch is dropped
+    total_steps = cfg.epochs * steps_per_epoch
+    progress = Progress(description, cfg.epochs)
+    history, train_seconds, step = [], 0.0, 0
+    for epoch in range(1, cfg.epochs + 1):
+        model.train()
+        started = time.perf_counter()
+        order = torch.randperm(len(images), device=device)
+        loss_sum = torch.zeros((), device=device)  # accumulated on the device: no sync per step
+        for batch in order[: steps_per_epoch * cfg.batch_size].view(steps_per_epoch, cfg.batch_size):
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(cfg, step, total_steps)
+            x = jitter(images[batch], cfg.jitter)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
+                logits = model(x)
+            loss = loss_fn(logits, batch)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            if cfg.max_norm is not None:
+                apply_max_norm(model, cfg.max_norm)
+            loss_sum += loss.detach()
+            step += 1
+        mean_loss = loss_sum.item() / steps_per_epoch  # .item() synchronises CUDA before the clock stops
+        epoch_seconds = time.perf_counter() - started
+        train_seconds += epoch_seconds
+        metrics = evaluate(model)
+        history.append({"epoch": epoch, "train_loss": mean_loss, "epoch_seconds": epoch_seconds, **metrics})
+        progress.update(epoch, mean_loss, metrics)
+    progress.close()
+    return history, train_seconds
+
+
+class Progress:
+    """A tqdm bar on a terminal; in a log file, a plain line every ~2 % of the epochs."""
+
+    def __init__(self, description: str, epochs: int):
+        self.interactive = sys.stderr.isatty()
+        self.description, self.epochs = description, epochs
+        self.every = max(1, epochs // 50)
+        self.started = time.perf_counter()
+        self.bar = tqdm(total=epochs, desc=description, unit="epoch", disable=not self.interactive, leave=True)
+
+    def update(self, epoch: int, loss: float, metrics: dict) -> None:
+        shown = {k: (f"{v:.4g}" if isinstance(v, float) else v) for k, v in metrics.items()}
+        self.bar.set_postfix(loss=f"{loss:.4g}", **shown)
+        self.bar.update(1)
+        if not self.interactive and (epoch % self.every == 0 or epoch == self.epochs):
+            elapsed = time.perf_counter() - self.started
+            eta = elapsed / epoch * (self.epochs - epoch)
+            fields = " ".join(f"{k}={v}" for k, v in shown.items())
+            print(
+                f"{self.description}: epoch {epoch}/{self.epochs} loss={loss:.4g} {fields} "
+                f"elapsed={elapsed:.0f}s eta={eta:.0f}s",
+                flush=True,
+            )
+
+    def close(self) -> None:
+        self.bar.close()

@@ -1,0 +1,93 @@
+"""replicate/mnist.py end to end: a smoke run on the real data, and its errors for a person."""
+
+import csv
+import importlib.util
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO
+
+REQUIRED_COLUMNS = {
+    "experiment", "model", "hidden", "temperature", "hard_weight", "seed", "preset", "epochs",
+    "test_errors", "test_error_pct", "train_seconds", "device", "torch_version", "git_commit", "finished_at",
+}  # fmt: skip
+
+
+def load_script():
+    spec = importlib.util.spec_from_file_location("mnist_script", REPO / "replicate" / "mnist.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def read(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_smoke_run_on_real_mnist_writes_well_formed_csvs(mnist_root, tmp_path, capsys):
+    out = tmp_path / "results"
+    args = ["--preset", "smoke", "--seed", "3", "--device", "cpu", "--data-dir", str(mnist_root), "--out", str(out)]
+    assert load_script().main(args) == 0
+    rows = read(out / "runs.csv")
+    assert REQUIRED_COLUMNS <= set(rows[0])
+    assert [r["model"] for r in rows] == ["teacher", "baseline", "distilled"]
+    assert [r["hidden"] for r in rows] == ["1200-1200", "800-800", "800-800"]
+    assert {r["seed"] for r in rows} == {"3"} and {r["preset"] for r in rows} == {"smoke"}
+    for r in rows:
+        errors = int(r["test_errors"])
+        assert 0 <= errors <= 10000 and float(r["test_error_pct"]) == pytest.approx(errors / 100)
+    assert rows[2]["temperature"] == "20.0" and rows[0]["temperature"] == ""
+    # even after two epochs on 2,000 images, training on soft targets brings the student
+    # much closer to its teacher than training on labels does
+    assert float(rows[2]["transfer_kl"]) < 0.5 * float(rows[1]["transfer_kl"])
+    epochs = read(out / "epochs.csv")
+    assert len(epochs) == sum(int(r["epochs"]) for r in rows)
+    assert {e["run_id"] for e in epochs} == {r["run_id"] for r in rows}
+    printed = capsys.readouterr().out
+    assert "published" in printed and "distilled" in printed and "74" in printed
+
+    # a second run appends; the first run's rows stay as they were
+    assert load_script().main(args) == 0
+    assert read(out / "runs.csv")[:3] == rows
+
+
+@pytest.mark.parametrize(
+    "flags, expected",
+    [
+        (["--temperature", "0"], "--temperature must be > 0"),
+        (["--hard-weight", "-1"], "--hard-weight must be >= 0"),
+        (["--preset", "huge"], "invalid choice: 'huge'"),
+        (["--seeds"], "expected at least one argument"),
+    ],
+)
+def test_bad_flags_exit_2_with_a_message(flags, expected):
+    done = subprocess.run([sys.executable, "replicate/mnist.py", *flags], cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 2
+    assert expected in done.stderr and "Traceback" not in done.stderr
+
+
+def test_missing_data_offline_is_one_sentence_and_exit_2(tmp_path):
+    # torchvision's mirrors replaced by a closed port: the run has no data and no network
+    code = (
+        "import runpy, sys; from torchvision import datasets; "
+        "datasets.MNIST.mirrors = ['http://127.0.0.1:9/']; "
+        f"sys.argv = ['mnist.py', '--preset', 'smoke', '--data-dir', {str(tmp_path)!r}]; "
+        "runpy.run_path('replicate/mnist.py', run_name='__main__')"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(tmp_path) in lines[0] and "--data-dir" in lines[0]
+    assert done.stdout == ""
+
+
+def test_help_explains_every_flag():
+    done = subprocess.run([sys.executable, "replicate/mnist.py", "--help"], cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 0
+    for flag in ("--preset", "--seeds", "--device", "--data-dir", "--out", "--temperature", "--hard-weight"):
+        assert flag in done.stdout
+    assert "KD_DATA_DIR" in done.stdout and "default: paper" in done.stdout

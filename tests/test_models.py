@@ -1,0 +1,78 @@
+"""Architecture sizes of §3, dropout, and the max-norm constraint after real optimiser steps."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from distill.models import MLP, Dropout, apply_max_norm, count_parameters
+from distill.presets import MNIST_PRESETS
+from distill.train import TrainConfig, learning_rate, train
+
+
+def test_parameter_counts_of_teacher_and_student():
+    paper = MNIST_PRESETS["paper"]
+    assert count_parameters(MLP(paper.teacher.hidden)) == 2_395_210  # 784-1200-1200-10
+    assert count_parameters(MLP(paper.baseline.hidden)) == 1_276_810  # 784-800-800-10
+    assert paper.distilled.hidden == paper.baseline.hidden
+
+
+def test_paper_regularisers_only_on_the_teacher():
+    paper = MNIST_PRESETS["paper"]
+    assert (paper.teacher.input_dropout, paper.teacher.hidden_dropout) == (0.2, 0.5)
+    assert paper.teacher.train.jitter == 2 and paper.teacher.train.max_norm is not None
+    for student in (paper.baseline, paper.distilled):
+        assert (student.input_dropout, student.hidden_dropout) == (0.0, 0.0)
+        assert student.train.jitter == 0 and student.train.max_norm is None
+    assert paper.temperature == 20
+
+
+def test_dropout_rate_and_scaling():
+    layer = Dropout(0.2)
+    x = torch.ones(1000, 1000)
+    y = layer(x)
+    assert abs((y == 0).float().mean().item() - 0.2) < 0.005
+    assert torch.all((y == 0) | torch.isclose(y, torch.tensor(1.25)))
+    layer.eval()
+    assert torch.equal(layer(x), x)
+    with pytest.raises(ValueError):
+        Dropout(1.0)
+
+
+def test_max_norm_clips_only_rows_above_the_radius():
+    model = MLP((50, 40))
+    first = model.hidden_layers()[0].weight
+    with torch.no_grad():
+        first[0] *= 100  # far above any radius
+        first[1] = first[1] / first[1].norm() * 0.5  # below it
+    small_row = first[1].clone()
+    output_before = model.output_layer.weight.clone()
+    apply_max_norm(model, radius=1.0)
+    for layer in model.hidden_layers():
+        assert layer.weight.norm(dim=1).max() <= 1.0 + 1e-5
+    assert first[0].norm().item() == pytest.approx(1.0, rel=1e-5)
+    assert torch.equal(first[1], small_row)
+    assert torch.equal(model.output_layer.weight, output_before)  # the constraint is on hidden units only
+
+
+def test_max_norm_holds_after_every_training_step():
+    torch.manual_seed(0)
+    images, labels = torch.rand(256, 28, 28), torch.randint(0, 10, (256,))
+    model = MLP((64, 64), input_dropout=0.2, hidden_dropout=0.5)
+    cfg = TrainConfig(epochs=2, batch_size=32, lr=2.0, max_norm=0.8)  # a huge lr pushes the norms out
+    norms = []
+
+    def evaluate(m):
+        norms.append(max(layer.weight.norm(dim=1).max().item() for layer in m.hidden_layers()))
+        return {}
+
+    train(model, images, lambda z, i: F.cross_entropy(z, labels[i]), cfg, evaluate, "test")
+    assert max(norms) <= 0.8 + 1e-5
+    assert max(norms) > 0.79  # the bound was active, not vacuous
+
+
+def test_learning_rate_warms_up_then_decays_to_zero():
+    cfg = TrainConfig(epochs=1, lr=0.5, warmup=0.1)
+    rates = [learning_rate(cfg, step, 100) for step in range(100)]
+    assert rates[0] == pytest.approx(0.05) and rates[9] == pytest.approx(0.5)
+    assert max(rates) == pytest.approx(0.5)
+    assert rates[-1] == pytest.approx(0.5 / 90) and all(a >= b for a, b in zip(rates[9:], rates[10:]))

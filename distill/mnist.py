@@ -23,6 +23,7 @@ from distill.losses import distillation_loss, kl_divergence
 from distill.models import MLP
 from distill.presets import MnistPreset, Stage
 from distill.results import append_rows, provenance
+from distill.teacher_cache import load_teacher, save_teacher, teacher_key
 from distill.train import count_errors, predict_logits, train
 
 PUBLISHED_TEST_ERRORS = {"teacher": 67, "baseline": 146, "distilled": 74}  # §3
@@ -49,26 +50,31 @@ def run_main(
     seeds: list[int],
     out: Path,
     validation: int = 0,
+    cache_dir: Path = Path("cache"),
+    retrain_teacher: bool = False,
+    models: tuple[str, ...] = ("teacher", "baseline", "distilled"),
 ) -> list[dict]:
-    """Train teacher, baseline and distilled student for each seed; return the runs.csv rows."""
+    """Train (or load) the teacher, then baseline and distilled student, for each seed; return the rows."""
     train_split, eval_split, eval_name = split_for_run(data, preset, validation)
     T, w = preset.temperature, preset.hard_weight
     rows = []
     for seed in seeds:
         run = Run(preset_name, seed, train_split, eval_split, eval_name, out)
         labels = train_split.labels
-        teacher = run.fit("teacher", preset.teacher, lambda z, i: F.cross_entropy(z.float(), labels[i]))
+        teacher = run.teacher(preset.teacher, cache_dir, retrain_teacher)
         # v: the teacher's logits on the transfer set (the un-jittered training images), computed once
         v_train = predict_logits(teacher, train_split.images)
         run.teacher_logits = (v_train, predict_logits(teacher, eval_split.images))
         run.temperature = T
-        run.fit("baseline", preset.baseline, lambda z, i: F.cross_entropy(z.float(), labels[i]))
-        run.fit(
-            "distilled",
-            preset.distilled,
-            lambda z, i: distillation_loss(z, v_train[i], labels[i], T, w),
-            {"temperature": T, "hard_weight": w},
-        )
+        if "baseline" in models:
+            run.fit("baseline", preset.baseline, lambda z, i: F.cross_entropy(z.float(), labels[i]))
+        if "distilled" in models:
+            run.fit(
+                "distilled",
+                preset.distilled,
+                lambda z, i: distillation_loss(z, v_train[i], labels[i], T, w),
+                {"temperature": T, "hard_weight": w},
+            )
         rows += run.rows
     print_table(rows, eval_name)
     return rows
@@ -87,7 +93,7 @@ class Run:
         out: Path,
         experiment: str = "main",
     ):
-        self.preset_name, self.seed, self.out, self.experiment = preset_name, seed, out, experiment
+        self.preset_name, self.seed, self.experiment = preset_name, seed, experiment
         # the headline results go to runs.csv and epochs.csv; side studies to files of their own
         self.runs_csv = out / ("runs.csv" if experiment == "main" else f"{experiment}.csv")
         self.epochs_csv = out / ("epochs.csv" if experiment == "main" else f"{experiment}_epochs.csv")
@@ -103,6 +109,26 @@ class Run:
         if self.teacher_logits is not None:
             metrics[f"{self.eval_name}_kl"] = kl_divergence(logits, self.teacher_logits[1], self.temperature).item()
         return metrics
+
+    def teacher(self, stage: Stage, cache_dir: Path, retrain: bool) -> MLP:
+        """The teacher of this seed: from the cache when an identical one was trained before."""
+        key = teacher_key(stage, self.seed, self.train_split)
+        path = Path(cache_dir) / f"teacher-{key}.pt"
+        model = build(stage).to(self.train_split.images.device)
+        row = None if retrain else load_teacher(path, key, model)
+        if row is None:
+            labels = self.train_split.labels
+            model = self.fit("teacher", stage, lambda z, i: F.cross_entropy(z.float(), labels[i]))
+            save_teacher(path, key, model, self.rows[-1])
+            return model
+        # its row goes into this output's runs.csv once, so every results folder is complete
+        if not self.runs_csv.exists() or row["run_id"] not in self.runs_csv.read_text():
+            append_rows(self.runs_csv, [row])
+        self.rows.append(row)
+        print(
+            f"teacher seed {self.seed}: loaded from {path}: {self.eval_name} errors {row[self.eval_name + '_errors']}"
+        )
+        return model
 
     def fit(self, model_name: str, stage: Stage, loss_fn, distillation: dict | None = None) -> MLP:
         torch.manual_seed(self.seed)  # same seed per stage: both students start from the same weights

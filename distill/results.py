@@ -39,7 +39,7 @@ def provenance(device: torch.device) -> dict:
     """What every row records about where and when it was produced."""
     return {
         "device": device_name(device),
-        "torch_version": torch.__version__,
+        "torch_version": str(torch.__version__),  # plain str: TorchVersion does not unpickle safely
         "git_commit": git_commit(),
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }

@@ -46,6 +46,19 @@ def main(argv=None) -> int:
         help="hold out the last N training images and report errors on them instead of on the test set "
         "(for tuning without test data; default 0: train on all 60,000, report test errors)",
     )
+    parser.add_argument(
+        "--cache-dir", default="cache", help="where trained teachers are saved and reused (default: cache)"
+    )
+    parser.add_argument(
+        "--retrain-teacher", action="store_true", help="train a new teacher even if an identical one is cached"
+    )
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        choices=["teacher", "baseline", "distilled"],
+        default=["teacher", "baseline", "distilled"],
+        help="which models to train; the teacher is always trained or loaded from the cache (default: all three)",
+    )
     args = parser.parse_args(argv)
     preset = MNIST_PRESETS[args.preset]
     if args.temperature is not None:
@@ -57,7 +70,17 @@ def main(argv=None) -> int:
             parser.error(f"--hard-weight must be >= 0, got {args.hard_weight}")
         preset = dataclasses.replace(preset, hard_weight=args.hard_weight)
     data = setup(args)
-    run_main(data, preset, args.preset, args.seeds, Path(args.out), validation=args.validation)
+    run_main(
+        data,
+        preset,
+        args.preset,
+        args.seeds,
+        Path(args.out),
+        validation=args.validation,
+        cache_dir=Path(args.cache_dir),
+        retrain_teacher=args.retrain_teacher,
+        models=tuple(args.models),
+    )
     return 0
 
 

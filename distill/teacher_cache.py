@@ -1,0 +1,56 @@
+"""Trained teachers, saved once and reused by every later run and experiment.
+
+A teacher is fully determined by its Stage (architecture, regularisers,
+optimisation), the seed and the exact training images; the cache key hashes
+all three. A file that does not load, or whose stored key differs from the one
+asked for, is reported and retrained, never used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+
+from distill.data import Split
+from distill.presets import Stage
+
+
+def teacher_key(stage: Stage, seed: int, train_split: Split) -> str:
+    fingerprint = {
+        "stage": asdict(stage),
+        "seed": seed,
+        "train_size": len(train_split),
+        # cheap identity of the training images and labels (a different subset changes both sums)
+        "images_sum": round(float(train_split.images.double().sum()), 3),
+        "labels_sum": int(train_split.labels.sum()),
+    }
+    return hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def save_teacher(path: Path, key: str, model: torch.nn.Module, row: dict) -> None:
+    """Weights, the key they answer to, and the teacher's runs.csv row (its errors and provenance)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    torch.save({"key": key, "state_dict": model.state_dict(), "row": row}, temporary)
+    os.replace(temporary, path)  # a crash leaves no half-written cache file
+
+
+def load_teacher(path: Path, key: str, model: torch.nn.Module) -> dict | None:
+    """Load the weights at ``path`` into ``model`` and return the stored row; None if absent or unusable."""
+    if not path.exists():
+        return None
+    try:
+        saved = torch.load(path, map_location=next(model.parameters()).device, weights_only=True)
+        if saved["key"] != key:
+            raise ValueError(f"it was saved for key {saved['key']}, not {key}")
+        model.load_state_dict(saved["state_dict"])
+        return saved["row"]
+    except Exception as error:  # a truncated file, another format, other shapes, a wrong key
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        print(f"note: ignoring the cached teacher {path} ({type(error).__name__}: {reason}); training a new one")
+        return None

@@ -8,6 +8,7 @@ import sys
 import torch
 
 from distill.data import DATA_DIR_ENV, DEFAULT_DATA_DIR, MNIST, DataUnavailable, load_mnist, resolve_data_dir
+from distill.results import git_commit
 
 
 def add_common_arguments(parser: argparse.ArgumentParser, presets: dict, default_out: str) -> None:
@@ -53,6 +54,7 @@ def resolve_device(name: str) -> torch.device:
 
 def setup(args: argparse.Namespace) -> MNIST:
     """Pick the device and load MNIST onto it; a missing data set ends the program with one sentence."""
+    git_commit()  # pin the code version now, before hours of training
     device = resolve_device(args.device)
     try:
         return load_mnist(resolve_data_dir(args.data_dir), device)

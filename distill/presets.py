@@ -42,10 +42,10 @@ PAPER = MnistPreset(
         hidden=TEACHER,
         input_dropout=0.2,  # Hinton et al. 2012: 20 % of the pixels
         hidden_dropout=0.5,  # and half of the hidden units
-        train=TrainConfig(epochs=220, batch_size=100, lr=0.1, momentum=0.9, max_norm=3.5, jitter=2, bf16=True),
+        train=TrainConfig(epochs=150, batch_size=100, lr=0.05, momentum=0.9, max_norm=3.5, jitter=2, bf16=True),
     ),
-    baseline=Stage(hidden=STUDENT, train=TrainConfig(epochs=50, batch_size=100, lr=0.1, momentum=0.9, bf16=True)),
-    distilled=Stage(hidden=STUDENT, train=TrainConfig(epochs=60, batch_size=100, lr=0.1, momentum=0.9, bf16=True)),
+    baseline=Stage(hidden=STUDENT, train=TrainConfig(epochs=40, batch_size=100, lr=0.1, momentum=0.9, bf16=True)),
+    distilled=Stage(hidden=STUDENT, train=TrainConfig(epochs=50, batch_size=100, lr=0.1, momentum=0.9, bf16=True)),
 )
 
 QUICK = replace(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import os
 import platform
@@ -15,6 +16,7 @@ import torch
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+@functools.cache  # read once, when the first row is made: later commits must not relabel a run in progress
 def git_commit() -> str:
     """The checkout's commit, with '-dirty' when tracked files differ from it; 'unknown' outside git."""
     try:

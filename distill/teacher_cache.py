@@ -48,9 +48,12 @@ def load_teacher(path: Path, key: str, model: torch.nn.Module) -> dict | None:
         saved = torch.load(path, map_location=next(model.parameters()).device, weights_only=True)
         if saved["key"] != key:
             raise ValueError(f"it was saved for key {saved['key']}, not {key}")
+        shapes = {name: tuple(t.shape) for name, t in saved["state_dict"].items()}
+        if shapes != {name: tuple(t.shape) for name, t in model.state_dict().items()}:
+            raise ValueError("its tensors do not fit this architecture")  # checked first: no partial load
         model.load_state_dict(saved["state_dict"])
         return saved["row"]
     except Exception as error:  # a truncated file, another format, other shapes, a wrong key
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        reason = (str(error).strip().splitlines() or [""])[0][:100]
         print(f"note: ignoring the cached teacher {path} ({type(error).__name__}: {reason}); training a new one")
         return None

@@ -30,6 +30,7 @@ def read(path):
 def test_smoke_run_on_real_mnist_writes_well_formed_csvs(mnist_root, tmp_path, capsys):
     out = tmp_path / "results"
     args = ["--preset", "smoke", "--seed", "3", "--device", "cpu", "--data-dir", str(mnist_root), "--out", str(out)]
+    args += ["--cache-dir", str(tmp_path / "cache")]
     assert load_script().main(args) == 0
     rows = read(out / "runs.csv")
     assert REQUIRED_COLUMNS <= set(rows[0])
@@ -49,9 +50,20 @@ def test_smoke_run_on_real_mnist_writes_well_formed_csvs(mnist_root, tmp_path, c
     printed = capsys.readouterr().out
     assert "published" in printed and "distilled" in printed and "74" in printed
 
-    # a second run appends; the first run's rows stay as they were
+    # a second run reuses the cached teacher, appends new student rows, and keeps the first rows as they were
     assert load_script().main(args) == 0
-    assert read(out / "runs.csv")[:3] == rows
+    assert "teacher seed 3: loaded from" in capsys.readouterr().out
+    again = read(out / "runs.csv")
+    assert again[:3] == rows and [r["model"] for r in again[3:]] == ["baseline", "distilled"]
+    # same seed, same initial weights, same batches: the CPU result is reproduced exactly
+    assert [r["test_errors"] for r in again[3:]] == [r["test_errors"] for r in rows[1:]]
+
+    # a corrupt cache file is reported and rebuilt
+    (cache_file,) = (tmp_path / "cache").glob("teacher-*.pt")
+    cache_file.write_bytes(b"garbage")
+    assert load_script().main(args + ["--models", "teacher"]) == 0
+    assert "ignoring the cached teacher" in capsys.readouterr().out
+    assert read(out / "runs.csv")[-1]["model"] == "teacher"
 
 
 @pytest.mark.parametrize(

@@ -84,6 +84,38 @@ def markdown(table: pd.DataFrame, preset: str, device: str) -> str:
     return "\n".join(rows) + "\n"
 
 
+def seed_wall_minutes(runs: pd.DataFrame, preset: str) -> str:
+    """≈ wall time of each seed: from its teacher's start (finish minus training time) to its last model's finish."""
+    main = runs[(runs.experiment == "main") & (runs.preset == preset)].drop_duplicates("run_id")
+    spans = []
+    for seed, group in main.groupby("seed"):
+        finished = pd.to_datetime(group.finished_at)
+        teacher = group[group.model == "teacher"]
+        if teacher.empty or len(group) < 3:
+            continue
+        start = pd.to_datetime(teacher.finished_at.iloc[0]) - pd.Timedelta(seconds=float(teacher.train_seconds.iloc[0]))
+        spans.append(f"seed {seed}: {(finished.max() - start).total_seconds() / 60:.1f} min")
+    return "; ".join(spans) or "no complete seed"
+
+
+def tuning_markdown(results: Path) -> str:
+    """The validation-split sweeps (replicate/tune.py), one line per trained model."""
+    lines = ["| sweep | model | epochs | lr | hard weight | bf16 | val errors | KL to teacher (transfer / val) |"]
+    lines.append("|---|---|---:|---:|---:|---|---:|---|")
+    for name in ("teacher_tuning", "distillation_tuning"):
+        path = results / "mnist" / "tuning" / f"{name}.csv"
+        if not path.exists():
+            lines.append(f"| {name} | not run | | | | | | |")
+            continue
+        for r in read_csv(path, ["model", "epochs", "cfg_lr", "val_errors"]).itertuples():
+            kl = getattr(r, "transfer_kl", float("nan"))
+            kl_text = f"{kl:.2g} / {r.val_kl:.2g}" if pd.notna(kl) else ""
+            weight = "" if pd.isna(getattr(r, "hard_weight", float("nan"))) else f"{r.hard_weight:g}"
+            settings = f"{r.epochs} | {r.cfg_lr:g} | {weight} | {r.cfg_bf16}"
+            lines.append(f"| {name} | {r.model} | {settings} | {r.val_errors} | {kl_text} |")
+    return "\n".join(lines) + "\n"
+
+
 def plot_headline(runs: pd.DataFrame, table: pd.DataFrame, preset: str, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     main = runs[(runs.experiment == "main") & (runs.preset == preset) & (runs.eval_split == "test")]
@@ -137,6 +169,7 @@ def main(argv=None) -> int:
     parser.add_argument("--figures", default="figures", help="folder the PNGs go to (default: figures)")
     parser.add_argument("--preset", default="paper", help="which preset's runs to summarise (default: paper)")
     parser.add_argument("--readme", default="README.md", help="README whose headline block is refreshed")
+    parser.add_argument("--reproduce", default="REPRODUCE.md", help="REPRODUCE.md whose MNIST block is refreshed")
     args = parser.parse_args(argv)
     results, figures = Path(args.results), Path(args.figures)
     runs_csv = results / "mnist" / "runs.csv"
@@ -152,6 +185,14 @@ def main(argv=None) -> int:
     (results / "SUMMARY.md").write_text("# Results\n\n## MNIST §3, headline\n\n" + summary)
     plot_headline(runs, table, args.preset, figures / "mnist_headline.png")
     plot_learning_curves(runs, epochs, args.preset, figures / "mnist_learning_curves.png")
+    reproduce = Path(args.reproduce)
+    if reproduce.exists() and "<!-- reproduce-mnist:start -->" in reproduce.read_text():
+        block = (
+            f"{summary}\nWall time per seed (≈, all three models): {seed_wall_minutes(runs, args.preset)}.\n\n"
+            f"Validation sweeps behind the optimiser settings (last 10,000 training images held out):\n\n"
+            f"{tuning_markdown(results)}"
+        )
+        reproduce.write_text(replace_block(reproduce.read_text(), block, "reproduce-mnist"))
     readme = Path(args.readme)
     if readme.exists() and "<!-- headline:start -->" in readme.read_text():
         block = summary + "\n![headline](figures/mnist_headline.png)\n"

@@ -19,8 +19,10 @@ def write_fixture(results):
     (results / "mnist").mkdir(parents=True)
     runs = [
         {"run_id": f"{model}{seed}", "experiment": "main", "model": model, "preset": "paper", "eval_split": "test",
-         "test_errors": errors, "seed": seed, "train_seconds": 60.0, "device": "cpu (test)"}
-        for model, per_seed in (("teacher", (70, 80)), ("baseline", (140, 150)), ("distilled", (90, 100)))
+         "test_errors": errors, "seed": seed, "train_seconds": 60.0, "device": "cpu (test)",
+         "finished_at": f"2026-01-0{seed + 1}T00:{minute}:00+00:00"}
+        for model, minute, per_seed in (("teacher", 10, (70, 80)), ("baseline", 12, (140, 150)),
+                                        ("distilled", 15, (90, 100)))
         for seed, errors in enumerate(per_seed)
     ]  # fmt: skip
     pd.DataFrame(runs).to_csv(results / "mnist" / "runs.csv", index=False)
@@ -43,6 +45,8 @@ def test_summary_and_figures_from_fixture(tmp_path):
     assert "| teacher | 67 | 75.0 ± 7.1 (n=2) | +8.0 | 70, 80 |" in summary
     assert "| baseline | 146 | 145.0 ± 7.1 (n=2) | -1.0 |" in summary
     assert "| distilled | 74 | 95.0 ± 7.1 (n=2) | +21.0 |" in summary
+    assert "(alone − distilled)/(alone − teacher): 71 %, 71 % (published: 91 %)" in summary
+    assert "seed 0: 6.0 min; seed 1: 6.0 min" in summary  # from the teacher's start to the last finish
     for name in ("mnist_headline.png", "mnist_learning_curves.png"):
         assert (figures / name).stat().st_size > 10_000
     text = readme.read_text()

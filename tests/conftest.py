@@ -1,3 +1,5 @@
+import csv
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -21,3 +23,16 @@ def mnist_root() -> Path:
     if not (root / "MNIST" / "raw").is_dir():
         pytest.skip(f"real MNIST not found under {root}/MNIST/raw (set KD_DATA_DIR)")
     return root
+
+
+def load_script(name: str):
+    """Import replicate/<name>.py as a module, so tests call its main(argv) in-process."""
+    spec = importlib.util.spec_from_file_location(f"{name}_script", REPO / "replicate" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def read_rows(path) -> list[dict]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))

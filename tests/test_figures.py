@@ -1,18 +1,9 @@
 """figures.py turns CSV rows into the summary table and PNGs, and rejects malformed CSVs clearly."""
 
-import importlib.util
-
 import pandas as pd
 import pytest
 
-from tests.conftest import REPO
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("figures_script", REPO / "replicate" / "figures.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.conftest import load_script
 
 
 def write_fixture(results):
@@ -40,7 +31,7 @@ def test_summary_and_figures_from_fixture(tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text("intro\n<!-- headline:start -->\nold\n<!-- headline:end -->\nrest\n")
     args = ["--results", str(results), "--figures", str(figures), "--readme", str(readme)]
-    assert load_script().main(args) == 0
+    assert load_script("figures").main(args) == 0
     summary = (results / "SUMMARY.md").read_text()
     assert "| teacher | 67 | 75.0 ± 7.1 (n=2) | +8.0 | 70, 80 |" in summary
     assert "| baseline | 146 | 145.0 ± 7.1 (n=2) | -1.0 |" in summary
@@ -52,7 +43,7 @@ def test_summary_and_figures_from_fixture(tmp_path):
     text = readme.read_text()
     assert "old" not in text and "75.0 ± 7.1" in text and text.startswith("intro") and text.endswith("rest\n")
     first = (figures / "mnist_headline.png").read_bytes()
-    assert load_script().main(args) == 0
+    assert load_script("figures").main(args) == 0
     assert (figures / "mnist_headline.png").read_bytes() == first  # same CSVs, same files
 
 
@@ -61,7 +52,10 @@ def test_missing_experiment_is_shown_as_not_run(tmp_path):
     write_fixture(results)
     runs = pd.read_csv(results / "mnist" / "runs.csv")
     runs[runs.model != "distilled"].to_csv(results / "mnist" / "runs.csv", index=False)
-    assert load_script().main(["--results", str(results), "--figures", str(tmp_path / "f"), "--readme", "none"]) == 0
+    assert (
+        load_script("figures").main(["--results", str(results), "--figures", str(tmp_path / "f"), "--readme", "none"])
+        == 0
+    )
     assert "| distilled | 74 | not run |" in (results / "SUMMARY.md").read_text()
 
 
@@ -77,5 +71,5 @@ def test_malformed_csv_names_file_and_column(tmp_path, damage, message):
         runs.loc[0, "test_errors"] = "lots"
     runs.to_csv(results / "mnist" / "runs.csv", index=False)
     with pytest.raises(SystemExit) as raised:
-        load_script().main(["--results", str(results), "--figures", str(tmp_path / "f"), "--readme", "none"])
+        load_script("figures").main(["--results", str(results), "--figures", str(tmp_path / "f"), "--readme", "none"])
     assert message in str(raised.value) and "runs.csv" in str(raised.value)

@@ -1,13 +1,11 @@
 """replicate/mnist.py end to end: a smoke run on the real data, and its errors for a person."""
 
-import csv
-import importlib.util
 import subprocess
 import sys
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, load_script, read_rows
 
 REQUIRED_COLUMNS = {
     "experiment", "model", "hidden", "temperature", "hard_weight", "seed", "preset", "epochs",
@@ -15,24 +13,12 @@ REQUIRED_COLUMNS = {
 }  # fmt: skip
 
 
-def load_script():
-    spec = importlib.util.spec_from_file_location("mnist_script", REPO / "replicate" / "mnist.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def read(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
-
-
 def test_smoke_run_on_real_mnist_writes_well_formed_csvs(mnist_root, tmp_path, capsys):
     out = tmp_path / "results"
     args = ["--preset", "smoke", "--seed", "3", "--device", "cpu", "--data-dir", str(mnist_root), "--out", str(out)]
     args += ["--cache-dir", str(tmp_path / "cache")]
-    assert load_script().main(args) == 0
-    rows = read(out / "runs.csv")
+    assert load_script("mnist").main(args) == 0
+    rows = read_rows(out / "runs.csv")
     assert REQUIRED_COLUMNS <= set(rows[0])
     assert [r["model"] for r in rows] == ["teacher", "baseline", "distilled"]
     assert [r["hidden"] for r in rows] == ["1200-1200", "800-800", "800-800"]
@@ -44,16 +30,16 @@ def test_smoke_run_on_real_mnist_writes_well_formed_csvs(mnist_root, tmp_path, c
     # even after two epochs on 2,000 images, training on soft targets brings the student
     # much closer to its teacher than training on labels does
     assert float(rows[2]["transfer_kl"]) < 0.5 * float(rows[1]["transfer_kl"])
-    epochs = read(out / "epochs.csv")
+    epochs = read_rows(out / "epochs.csv")
     assert len(epochs) == sum(int(r["epochs"]) for r in rows)
     assert {e["run_id"] for e in epochs} == {r["run_id"] for r in rows}
     printed = capsys.readouterr().out
     assert "published" in printed and "distilled" in printed and "74" in printed
 
     # a second run reuses the cached teacher, appends new student rows, and keeps the first rows as they were
-    assert load_script().main(args) == 0
+    assert load_script("mnist").main(args) == 0
     assert "teacher seed 3: loaded from" in capsys.readouterr().out
-    again = read(out / "runs.csv")
+    again = read_rows(out / "runs.csv")
     assert again[:3] == rows and [r["model"] for r in again[3:]] == ["baseline", "distilled"]
     # same seed, same initial weights, same batches: the CPU result is reproduced exactly
     assert [r["test_errors"] for r in again[3:]] == [r["test_errors"] for r in rows[1:]]
@@ -61,9 +47,9 @@ def test_smoke_run_on_real_mnist_writes_well_formed_csvs(mnist_root, tmp_path, c
     # a corrupt cache file is reported and rebuilt
     (cache_file,) = (tmp_path / "cache").glob("teacher-*.pt")
     cache_file.write_bytes(b"garbage")
-    assert load_script().main(args + ["--models", "teacher"]) == 0
+    assert load_script("mnist").main(args + ["--models", "teacher"]) == 0
     assert "ignoring the cached teacher" in capsys.readouterr().out
-    assert read(out / "runs.csv")[-1]["model"] == "teacher"
+    assert read_rows(out / "runs.csv")[-1]["model"] == "teacher"
 
 
 @pytest.mark.parametrize(

@@ -1,30 +1,15 @@
 """replicate/tune.py never looks at the test set and logs both sweeps."""
 
-import csv
-import importlib.util
-
-from tests.conftest import REPO
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("tune_script", REPO / "replicate" / "tune.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def read(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
+from tests.conftest import load_script, read_rows
 
 
 def test_sweeps_report_validation_errors_only(mnist_root, tmp_path):
     common = ["--preset", "smoke", "--data-dir", str(mnist_root), "--out", str(tmp_path), "--device", "cpu"]
-    assert load_script().main(common + ["--teacher-lr", "0.05", "0.1"]) == 0
-    teachers = read(tmp_path / "teacher_tuning.csv")
+    assert load_script("tune").main(common + ["--teacher-lr", "0.05", "0.1"]) == 0
+    teachers = read_rows(tmp_path / "teacher_tuning.csv")
     assert [float(r["cfg_lr"]) for r in teachers] == [0.05, 0.1]
-    assert load_script().main(common + ["--cache-dir", str(tmp_path / "c"), "--hard-weight", "-1", "0.1"]) == 0
-    students = read(tmp_path / "distillation_tuning.csv")
+    assert load_script("tune").main(common + ["--cache-dir", str(tmp_path / "c"), "--hard-weight", "-1", "0.1"]) == 0
+    students = read_rows(tmp_path / "distillation_tuning.csv")
     assert [r["model"] for r in students] == ["teacher", "baseline", "distilled"]
     for row in teachers + students:
         assert row["eval_split"] == "val" and "test_errors" not in row and row["val_errors"] != ""

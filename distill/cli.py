@@ -37,6 +37,9 @@ def add_common_arguments(parser: argparse.ArgumentParser, presets: dict, default
     parser.add_argument(
         "--out", default=default_out, help=f"folder the CSV logs are appended to (default: {default_out})"
     )
+    parser.add_argument(
+        "--cache-dir", default="cache", help="where trained teachers are saved and reused (default: cache)"
+    )
 
 
 class _SingleSeed(argparse.Action):

@@ -51,12 +51,16 @@ def soft_loss(z: torch.Tensor, v: torch.Tensor, temperature: float) -> torch.Ten
     return temperature**2 * kl_divergence(z, v, temperature)
 
 
+def hard_loss(z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """The hard term: ordinary cross-entropy with the true labels at T = 1, averaged over the batch."""
+    return F.cross_entropy(_at_least_float32(z), labels)
+
+
 def distillation_loss(
     z: torch.Tensor, v: torch.Tensor, labels: torch.Tensor, temperature: float, hard_weight: float
 ) -> torch.Tensor:
     """C = T²·KL(p‖q) + hard_weight·CE(labels, softmax(z)): §2's objective up to a constant."""
-    hard = F.cross_entropy(_at_least_float32(z), labels)
-    return soft_loss(z, v, temperature) + hard_weight * hard
+    return soft_loss(z, v, temperature) + hard_weight * hard_loss(z, labels)
 
 
 def _at_least_float32(x: torch.Tensor) -> torch.Tensor:

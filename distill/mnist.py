@@ -16,10 +16,9 @@ from dataclasses import asdict
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
 from distill.data import MNIST, Split
-from distill.losses import distillation_loss, kl_divergence
+from distill.losses import distillation_loss, hard_loss, kl_divergence
 from distill.models import MLP
 from distill.presets import MnistPreset, Stage
 from distill.results import append_rows, provenance
@@ -67,7 +66,7 @@ def run_main(
         run.teacher_logits = (v_train, predict_logits(teacher, eval_split.images))
         run.temperature = T
         if "baseline" in models:
-            run.fit("baseline", preset.baseline, lambda z, i: F.cross_entropy(z.float(), labels[i]))
+            run.fit("baseline", preset.baseline, run.label_loss())
         if "distilled" in models:
             run.fit(
                 "distilled",
@@ -110,6 +109,11 @@ class Run:
             metrics[f"{self.eval_name}_kl"] = kl_divergence(logits, self.teacher_logits[1], self.temperature).item()
         return metrics
 
+    def label_loss(self):
+        """Loss on the true labels alone (teacher and student alone): (logits, batch indices) -> loss."""
+        labels = self.train_split.labels
+        return lambda z, index: hard_loss(z, labels[index])
+
     def teacher(self, stage: Stage, cache_dir: Path, retrain: bool) -> MLP:
         """The teacher of this seed: from the cache when an identical one was trained before."""
         key = teacher_key(stage, self.seed, self.train_split)
@@ -117,8 +121,7 @@ class Run:
         model = build(stage).to(self.train_split.images.device)
         row = None if retrain else load_teacher(path, key, model)
         if row is None:
-            labels = self.train_split.labels
-            model = self.fit("teacher", stage, lambda z, i: F.cross_entropy(z.float(), labels[i]))
+            model = self.fit("teacher", stage, self.label_loss())
             save_teacher(path, key, model, self.rows[-1])
             return model
         # its row goes into this output's runs.csv once, so every results folder is complete

@@ -47,9 +47,6 @@ def main(argv=None) -> int:
         "(for tuning without test data; default 0: train on all 60,000, report test errors)",
     )
     parser.add_argument(
-        "--cache-dir", default="cache", help="where trained teachers are saved and reused (default: cache)"
-    )
-    parser.add_argument(
         "--retrain-teacher", action="store_true", help="train a new teacher even if an identical one is cached"
     )
     parser.add_argument(

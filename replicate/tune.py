@@ -19,8 +19,6 @@ import itertools
 import sys
 from pathlib import Path
 
-import torch.nn.functional as F
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from distill.cli import add_common_arguments, setup  # noqa: E402
@@ -40,7 +38,6 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_common_arguments(parser, MNIST_PRESETS, default_out="results/mnist/tuning")
     parser.set_defaults(preset="quick")
-    parser.add_argument("--cache-dir", default="cache", help="where the tuning teacher is cached (default: cache)")
     parser.add_argument("--teacher-lr", type=float, nargs="+", help="sweep the teacher's peak learning rate instead")
     parser.add_argument("--lr", type=float, nargs="+", default=[0.1], help="students' peak learning rates")
     parser.add_argument("--hard-weight", type=float, nargs="+", default=[0.1], help="hard-term weights")
@@ -58,7 +55,7 @@ def main(argv=None) -> int:
     if args.teacher_lr:
         run = Run(f"tune-{args.preset}", seed, train_split, val_split, "val", out, experiment="teacher_tuning")
         for lr in args.teacher_lr:
-            run.fit("teacher", with_train(preset.teacher, lr=lr), lambda z, i: F.cross_entropy(z.float(), labels[i]))
+            run.fit("teacher", with_train(preset.teacher, lr=lr), run.label_loss())
         return 0
 
     run = Run(f"tune-{args.preset}", seed, train_split, val_split, "val", out, experiment="distillation_tuning")
@@ -70,7 +67,7 @@ def main(argv=None) -> int:
         run.temperature = T
         stage = with_train(preset.distilled, lr=lr, batch_size=batch_size, epochs=epochs, bf16=bool(bf16))
         if w < 0:
-            run.fit("baseline", stage, lambda z, i: F.cross_entropy(z.float(), labels[i]))
+            run.fit("baseline", stage, run.label_loss())
         else:
             loss = lambda z, i, T=T, w=w: distillation_loss(z, v_train[i], labels[i], T, w)
             run.fit("distilled", stage, loss, {"temperature": T, "hard_weight": w})

@@ -55,32 +55,25 @@ def run_main(
 ) -> list[dict]:
     """Train (or load) the teacher, then baseline and distilled student, for each seed; return the rows."""
     train_split, eval_split, eval_name = split_for_run(data, preset, validation)
-    T, w = preset.temperature, preset.hard_weight
     rows = []
     for seed in seeds:
         run = Run(preset_name, seed, train_split, eval_split, eval_name, out)
-        labels = train_split.labels
-        teacher = run.teacher(preset.teacher, cache_dir, retrain_teacher)
-        # v: the teacher's logits on the transfer set (the un-jittered training images), computed once
-        v_train = predict_logits(teacher, train_split.images)
-        run.teacher_logits = (v_train, predict_logits(teacher, eval_split.images))
-        run.temperature = T
+        run.use_teacher(preset.teacher, cache_dir, retrain_teacher, preset.temperature)
         if "baseline" in models:
             run.fit("baseline", preset.baseline, run.label_loss())
         if "distilled" in models:
-            run.fit(
-                "distilled",
-                preset.distilled,
-                lambda z, i: distillation_loss(z, v_train[i], labels[i], T, w),
-                {"temperature": T, "hard_weight": w},
-            )
+            run.distill(preset.distilled, preset.temperature, preset.hard_weight)
         rows += run.rows
     print_table(rows, eval_name)
     return rows
 
 
 class Run:
-    """The models of one seed: trains each, logs its rows, and compares students with the teacher."""
+    """The models of one seed: trains each, logs its rows, and compares students with the teacher.
+
+    Rows go to <out>/runs.csv and learning curves to <out>/epochs.csv, tagged with
+    the experiment; the tuning sweeps log to files of their own (``log``).
+    """
 
     def __init__(
         self,
@@ -91,14 +84,14 @@ class Run:
         eval_name: str,
         out: Path,
         experiment: str = "main",
+        log: str = "runs",
     ):
         self.preset_name, self.seed, self.experiment = preset_name, seed, experiment
-        # the headline results go to runs.csv and epochs.csv; side studies to files of their own
-        self.runs_csv = out / ("runs.csv" if experiment == "main" else f"{experiment}.csv")
-        self.epochs_csv = out / ("epochs.csv" if experiment == "main" else f"{experiment}_epochs.csv")
+        self.runs_csv = out / f"{log}.csv"
+        self.epochs_csv = out / ("epochs.csv" if log == "runs" else f"{log}_epochs.csv")
         self.train_split, self.eval_split, self.eval_name = train_split, eval_split, eval_name
-        self.teacher_logits: tuple[torch.Tensor, torch.Tensor] | None = None  # v on (train, eval)
-        self.temperature = 1.0
+        self.teacher_logits: tuple[torch.Tensor, torch.Tensor] | None = None  # v on (train, eval), once known
+        self.temperature = 1.0  # T at which students are compared with the teacher
         self.rows: list[dict] = []
 
     def evaluate(self, model: MLP) -> dict:
@@ -113,6 +106,21 @@ class Run:
         """Loss on the true labels alone (teacher and student alone): (logits, batch indices) -> loss."""
         labels = self.train_split.labels
         return lambda z, index: hard_loss(z, labels[index])
+
+    def use_teacher(self, stage: Stage, cache_dir: Path, retrain: bool, temperature: float) -> MLP:
+        """Train or load this seed's teacher, and compute its logits v on the training and evaluated images.
+
+        v is computed once, in eval mode (no dropout) and on the un-jittered
+        images: these are the soft targets of every student distilled in this run.
+        Students trained on labels are compared with the teacher at ``temperature``.
+        """
+        self.temperature = temperature
+        teacher = self.teacher(stage, cache_dir, retrain)
+        self.teacher_logits = (
+            predict_logits(teacher, self.train_split.images),
+            predict_logits(teacher, self.eval_split.images),
+        )
+        return teacher
 
     def teacher(self, stage: Stage, cache_dir: Path, retrain: bool) -> MLP:
         """The teacher of this seed: from the cache when an identical one was trained before."""
@@ -133,12 +141,49 @@ class Run:
         )
         return model
 
-    def fit(self, model_name: str, stage: Stage, loss_fn, distillation: dict | None = None) -> MLP:
+    def distill(
+        self,
+        stage: Stage,
+        temperature: float,
+        hard_weight: float,
+        transfer: torch.Tensor | None = None,
+        after_training=None,
+    ) -> MLP:
+        """Train a student on T²·KL(p‖q) + hard_weight·CE(labels) over the transfer set (§2).
+
+        ``transfer`` selects the training images the student learns from (a boolean
+        mask; default: all of them, as in the headline experiment).
+        """
+        if self.teacher_logits is None:
+            raise RuntimeError("use_teacher() must come before distill()")
+        transfer = torch.ones(len(self.train_split), dtype=torch.bool) if transfer is None else transfer
+        split = self.train_split.subset(transfer.to(self.train_split.labels.device))
+        v = self.teacher_logits[0][transfer.to(self.teacher_logits[0].device)]
+        self.temperature = temperature
+        loss = lambda z, i: distillation_loss(z, v[i], split.labels[i], temperature, hard_weight)
+        columns = {"temperature": temperature, "hard_weight": hard_weight}
+        return self.fit("distilled", stage, loss, columns, split, v, after_training)
+
+    def fit(
+        self,
+        model_name: str,
+        stage: Stage,
+        loss_fn,
+        columns: dict | None = None,
+        transfer: Split | None = None,
+        v_transfer: torch.Tensor | None = None,
+        after_training=None,
+    ) -> MLP:
+        """Train one model on ``transfer`` (default: all training images), log its row and curve, return it.
+
+        ``after_training(model)`` may return more columns for the row (e.g. the bias-offset results).
+        """
+        transfer = self.train_split if transfer is None else transfer
         torch.manual_seed(self.seed)  # same seed per stage: both students start from the same weights
-        device = self.train_split.images.device
+        device = transfer.images.device
         model = build(stage).to(device)
-        description = f"{model_name} seed {self.seed}"
-        history, seconds = train(model, self.train_split.images, loss_fn, stage.train, self.evaluate, description)
+        description = f"{model_name} {'-'.join(map(str, stage.hidden))} seed {self.seed}"
+        history, seconds = train(model, transfer.images, loss_fn, stage.train, self.evaluate, description)
         errors = history[-1][f"{self.eval_name}_errors"]
         row = {
             "run_id": uuid.uuid4().hex[:12],
@@ -147,16 +192,17 @@ class Run:
             "hidden": "-".join(map(str, stage.hidden)),
             "temperature": "",
             "hard_weight": "",
-            **(distillation or {}),
+            **(columns or {}),
             "seed": self.seed,
             "preset": self.preset_name,
             "epochs": stage.train.epochs,
             "eval_split": self.eval_name,
-            "train_size": len(self.train_split),
+            "train_size": len(transfer),
             f"{self.eval_name}_errors": errors,
             f"{self.eval_name}_error_pct": round(100 * errors / len(self.eval_split), 3),
             "train_seconds": round(seconds, 1),
-            **self.agreement_with_teacher(model),
+            **self.agreement_with_teacher(model, transfer.images, v_transfer),
+            **(after_training(model) if after_training else {}),
             **{f"cfg_{k}": v for k, v in asdict(stage.train).items() if k != "epochs"},
             "input_dropout": stage.input_dropout,
             "hidden_dropout": stage.hidden_dropout,
@@ -174,13 +220,15 @@ class Run:
         print(f"{description}: {self.eval_name} errors {errors} (trained in {seconds:.0f} s)", flush=True)
         return model
 
-    def agreement_with_teacher(self, student: MLP) -> dict:
+    def agreement_with_teacher(self, student: MLP, transfer_images: torch.Tensor, v_transfer) -> dict:
         """How closely a student matches its teacher: KL(p‖q) at T, and top-1 agreement, on both splits."""
         if self.teacher_logits is None:
             return {}
+        if v_transfer is None:  # a student trained on all training images
+            v_transfer = self.teacher_logits[0]
         metrics = {}
         for split_name, images, v in (
-            ("transfer", self.train_split.images, self.teacher_logits[0]),
+            ("transfer", transfer_images, v_transfer),
             (self.eval_name, self.eval_split.images, self.teacher_logits[1]),
         ):
             z = predict_logits(student, images)
@@ -190,6 +238,8 @@ class Run:
 
 
 def mean_sd(values: list[float]) -> str:
+    if not values:
+        return "not run"
     if len(values) == 1:
         return f"{values[0]:.1f}"
     return f"{statistics.mean(values):.1f} ± {statistics.stdev(values):.1f}"

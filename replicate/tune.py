@@ -22,10 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from distill.cli import add_common_arguments, setup  # noqa: E402
-from distill.losses import distillation_loss  # noqa: E402
 from distill.mnist import Run, split_for_run  # noqa: E402
 from distill.presets import MNIST_PRESETS  # noqa: E402
-from distill.train import predict_logits  # noqa: E402
 
 VALIDATION = 10_000
 
@@ -50,27 +48,22 @@ def main(argv=None) -> int:
     out, preset, seed = Path(args.out), MNIST_PRESETS[args.preset], args.seeds[0]
     held_out = VALIDATION if preset.train_subset is None else preset.train_subset // 5  # smoke: a fifth
     train_split, val_split, _ = split_for_run(data, preset, validation=held_out)
-    labels = train_split.labels
 
     if args.teacher_lr:
-        run = Run(f"tune-{args.preset}", seed, train_split, val_split, "val", out, experiment="teacher_tuning")
+        run = Run(f"tune-{args.preset}", seed, train_split, val_split, "val", out, "teacher_tuning", "teacher_tuning")
         for lr in args.teacher_lr:
             run.fit("teacher", with_train(preset.teacher, lr=lr), run.label_loss())
         return 0
 
-    run = Run(f"tune-{args.preset}", seed, train_split, val_split, "val", out, experiment="distillation_tuning")
-    teacher = run.teacher(preset.teacher, Path(args.cache_dir), retrain=False)
-    v_train = predict_logits(teacher, train_split.images)
-    run.teacher_logits = (v_train, predict_logits(teacher, val_split.images))
+    run = Run(f"tune-{args.preset}", seed, train_split, val_split, "val", out, *["distillation_tuning"] * 2)
+    run.use_teacher(preset.teacher, Path(args.cache_dir), retrain=False, temperature=args.temperature[0])
     grid = itertools.product(args.lr, args.hard_weight, args.temperature, args.batch_size, args.epochs, args.bf16)
     for lr, w, T, batch_size, epochs, bf16 in grid:
-        run.temperature = T
         stage = with_train(preset.distilled, lr=lr, batch_size=batch_size, epochs=epochs, bf16=bool(bf16))
         if w < 0:
             run.fit("baseline", stage, run.label_loss())
         else:
-            loss = lambda z, i, T=T, w=w: distillation_loss(z, v_train[i], labels[i], T, w)
-            run.fit("distilled", stage, loss, {"temperature": T, "hard_weight": w})
+            run.distill(stage, T, w)
     return 0
 
 

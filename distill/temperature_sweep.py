@@ -1,0 +1,112 @@
+"""§3's temperature × student size: which T suits a small student, and which a large one.
+
+The paper: "When the distilled net had 300 or more units in each of its two
+hidden layers, all temperatures above 8 gave fairly similar results. But when
+this was radically reduced to 30 units per layer, temperatures in the range 2.5
+to 4 worked significantly better than higher or lower temperatures."
+
+Each width gets a student trained alone (for reference) and one distilled
+student per temperature, from the same teacher, with the preset's student
+recipe. The verdict compares means over seeds against the seed-to-seed spread
+and says plainly whether each claim holds on our runs.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import defaultdict
+from dataclasses import replace
+
+from distill.mnist import Run, mean_sd
+from distill.presets import MnistPreset
+
+TEMPERATURES = (1.0, 2.0, 2.5, 3.0, 4.0, 5.0, 8.0, 10.0, 20.0)
+WIDTHS = (30, 300, 800)
+SMALL_STUDENT_BEST = (2.5, 4.0)  # the range the paper found best for 30 units
+LARGE_STUDENT_FLAT_FROM = 8.0  # "all temperatures above 8 gave fairly similar results" (≥ 300 units)
+
+
+def run_temperature_sweep(run: Run, preset: MnistPreset) -> list[dict]:
+    """Per width: a student alone, then one student distilled at each temperature; return their rows."""
+    first = len(run.rows)
+    for width in WIDTHS:
+        run.fit("baseline", replace(preset.baseline, hidden=(width, width)), run.label_loss())
+        for temperature in TEMPERATURES:
+            run.distill(replace(preset.distilled, hidden=(width, width)), temperature, preset.hard_weight)
+    return run.rows[first:]
+
+
+def errors_by_cell(rows: list[dict], column: str) -> dict[tuple[str, float | None], list[float]]:
+    """(hidden, T) -> errors of each seed; T is None for the students trained alone."""
+    cells = defaultdict(list)
+    for r in rows:
+        temperature = float(r["temperature"]) if r["model"] == "distilled" else None
+        cells[(r["hidden"], temperature)].append(float(r[column]))
+    return cells
+
+
+def pooled_sd(cells: dict, hidden: str) -> float:
+    """Seed-to-seed standard deviation, pooled over the distilled cells of one width (0 with one seed)."""
+    groups = [v for (h, t), v in cells.items() if h == hidden and t is not None and len(v) > 1]
+    dof = sum(len(v) - 1 for v in groups)
+    if dof == 0:
+        return 0.0
+    return math.sqrt(sum(statistics.variance(v) * (len(v) - 1) for v in groups) / dof)
+
+
+def verdict(rows: list[dict], column: str = "test_errors") -> list[str]:
+    """One plain sentence per width: best T, and whether the paper's claim for that size holds.
+
+    "Significantly better" / "similar" use a rough two-standard-error rule: two
+    means differ when they are more than 2·s·√(2/n) apart, s being the pooled
+    seed-to-seed sd of that width and n the seeds per cell.
+    """
+    cells = errors_by_cell(rows, column)
+    lines = []
+    for hidden in dict.fromkeys(r["hidden"] for r in rows):
+        means = {t: statistics.mean(v) for (h, t), v in cells.items() if h == hidden and t is not None}
+        if not means:
+            continue
+        n = min(len(v) for (h, t), v in cells.items() if h == hidden and t is not None)
+        margin = 2 * pooled_sd(cells, hidden) * math.sqrt(2 / n)
+        best = min(means, key=means.get)
+        text = f"{hidden}: best T = {best:g} ({means[best]:.1f} errors, n={n} seeds, 2-s.e. margin {margin:.1f})"
+        width = int(hidden.split("-")[0])
+        if n < 2:
+            lines.append(text + "; one seed only, so no claim is judged.")
+            continue
+        if width <= 30:
+            inside = [m for t, m in means.items() if SMALL_STUDENT_BEST[0] <= t <= SMALL_STUDENT_BEST[1]]
+            outside = [m for t, m in means.items() if not SMALL_STUDENT_BEST[0] <= t <= SMALL_STUDENT_BEST[1]]
+            lead = min(outside) - min(inside)
+            holds = lead > margin
+            text += (
+                f"; best T in 2.5–4 beats the best T outside it by {lead:.1f} errors: the paper's claim "
+                f"(2.5–4 significantly better) {'HOLDS' if holds else 'does NOT hold'} on these runs."
+            )
+        elif width >= 300:
+            high = {t: m for t, m in means.items() if t >= LARGE_STUDENT_FLAT_FROM}
+            spread = max(high.values()) - min(high.values())
+            holds = spread <= margin
+            text += (
+                f"; T ≥ {LARGE_STUDENT_FLAT_FROM:g} spans {spread:.1f} errors: the paper's claim "
+                f"(all T above 8 similar) {'HOLDS' if holds else 'does NOT hold'} on these runs."
+            )
+        lines.append(text)
+    return lines
+
+
+def print_temperature_table(rows: list[dict], column: str = "test_errors") -> None:
+    """Errors (mean ± sd over seeds) per width and temperature, the student alone, and the verdict."""
+    cells = errors_by_cell(rows, column)
+    temperatures = sorted({t for (_, t) in cells if t is not None})
+    widths = list(dict.fromkeys(r["hidden"] for r in rows))
+    print(f"\ntemperature × student size: {column.replace('_', ' ')}, mean ± sd over seeds")
+    print(f"{'T':>6} " + " ".join(f"{h:>14}" for h in widths))
+    print(f"{'alone':>6} " + " ".join(f"{mean_sd(cells.get((h, None), [])):>14}" for h in widths))
+    for t in temperatures:
+        print(f"{t:>6g} " + " ".join(f"{mean_sd(cells.get((h, t), [])):>14}" for h in widths))
+    print()
+    for line in verdict(rows, column):
+        print(line)

@@ -65,7 +65,7 @@ def setup(args: argparse.Namespace) -> MNIST:
         fail(str(error))
 
 
-def fail(message: str) -> None:
-    """Print an error for a person, not a traceback, and exit with status 2 (as argparse does)."""
+def fail(message: str, status: int = 2) -> None:
+    """Print an error for a person, not a traceback, and exit (status 2 for bad input, as argparse does)."""
     print(f"error: {message}", file=sys.stderr)
-    raise SystemExit(2)
+    raise SystemExit(status)

@@ -8,6 +8,7 @@ Training time is measured apart from evaluation.
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from collections.abc import Callable
@@ -18,6 +19,10 @@ from tqdm import tqdm
 
 from distill.data import jitter
 from distill.models import apply_max_norm
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss is no longer a finite number: nothing after this epoch would be worth logging."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,11 @@ def train(
             loss_sum += loss.detach()
             step += 1
         mean_loss = loss_sum.item() / steps_per_epoch  # .item() synchronises CUDA before the clock stops
+        if not math.isfinite(mean_loss):
+            raise TrainingDiverged(
+                f"{description}: the loss became {mean_loss} in epoch {epoch}; lower the learning rate "
+                f"({cfg.lr}) or lengthen the warm-up"
+            )
         epoch_seconds = time.perf_counter() - started
         train_seconds += epoch_seconds
         metrics = evaluate(model)

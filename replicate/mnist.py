@@ -31,11 +31,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
-from distill.cli import add_common_arguments, setup  # noqa: E402
+from distill.cli import add_common_arguments, fail, setup  # noqa: E402
 from distill.mnist import Run, run_main, split_for_run  # noqa: E402
 from distill.presets import MNIST_PRESETS  # noqa: E402
 from distill.results import append_rows, provenance  # noqa: E402
 from distill.temperature_sweep import print_temperature_table, run_temperature_sweep  # noqa: E402
+from distill.train import TrainingDiverged  # noqa: E402
 from distill.transfer_sets import TRANSFER_SET_EXPERIMENTS, print_transfer_table, run_transfer_set  # noqa: E402
 
 EXPERIMENTS = ["main", "omit3", "only78", "temperature"]
@@ -92,8 +93,23 @@ def main(argv=None) -> int:
     if args.validation and experiments != ["main"]:
         parser.error("--validation applies to --experiment main only")
     data = setup(args)
-    out, cache_dir = Path(args.out), Path(args.cache_dir)
     started = time.perf_counter()
+    try:
+        run_experiments(experiments, data, preset, args)
+    except TrainingDiverged as error:
+        fail(f"{error}. The rows logged before it are kept.", status=1)
+    minutes = (time.perf_counter() - started) / 60
+    command = shlex.join(["python", "replicate/mnist.py", *(sys.argv[1:] if argv is None else argv)])
+    wall = {"command": command, "experiment": args.experiment, "preset": args.preset}
+    wall |= {"seeds": " ".join(map(str, args.seeds)), "wall_minutes": round(minutes, 2)}
+    append_rows(Path(args.out) / "wall_times.csv", [{**wall, **provenance(data.train.images.device)}])
+    print(f"\n--experiment {args.experiment}, preset {args.preset}, seeds {args.seeds}: {minutes:.1f} min wall time")
+    return 0
+
+
+def run_experiments(experiments: list[str], data, preset, args) -> None:
+    """Each experiment for every seed, in order; the teacher of a seed is trained (or loaded) once."""
+    out, cache_dir = Path(args.out), Path(args.cache_dir)
     retrain = args.retrain_teacher  # a fresh teacher once; later experiments reuse it
     for experiment in experiments:
         if experiment == "main":
@@ -115,22 +131,6 @@ def main(argv=None) -> int:
             print_temperature_table(rows)
         else:
             print_transfer_table(TRANSFER_SET_EXPERIMENTS[experiment], rows)
-    minutes = (time.perf_counter() - started) / 60
-    append_rows(
-        out / "wall_times.csv",
-        [
-            {
-                "command": shlex.join(["python", "replicate/mnist.py", *(sys.argv[1:] if argv is None else argv)]),
-                "experiment": args.experiment,
-                "preset": args.preset,
-                "seeds": " ".join(map(str, args.seeds)),
-                "wall_minutes": round(minutes, 2),
-                **provenance(data.train.images.device),
-            }
-        ],
-    )
-    print(f"\n--experiment {args.experiment}, preset {args.preset}, seeds {args.seeds}: {minutes:.1f} min wall time")
-    return 0
 
 
 if __name__ == "__main__":

@@ -4,7 +4,9 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
+from distill.data import load_mnist
 from tests.conftest import REPO, load_script, read_rows
 
 REQUIRED_COLUMNS = {
@@ -89,3 +91,46 @@ def test_help_explains_every_flag():
     for flag in ("--preset", "--seeds", "--device", "--data-dir", "--out", "--temperature", "--hard-weight"):
         assert flag in done.stdout
     assert "KD_DATA_DIR" in done.stdout and "default: paper" in done.stdout
+
+
+def test_every_experiment_runs_on_real_mnist_and_reuses_one_teacher(mnist_root, tmp_path, capsys):
+    out = tmp_path / "results"
+    args = ["--preset", "smoke", "--experiment", "all", "--device", "cpu", "--data-dir", str(mnist_root)]
+    assert load_script("mnist").main(args + ["--out", str(out), "--cache-dir", str(tmp_path / "cache")]) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("teacher seed 0: loaded from") == 3  # trained once, for main; reused three times
+    rows = read_rows(out / "runs.csv")
+    by_experiment = {e: [r for r in rows if r["experiment"] == e] for e in ("main", "omit3", "only78", "temperature")}
+    assert [r["model"] for r in rows].count("teacher") == 1
+
+    (omit3,) = by_experiment["omit3"]
+    (only78,) = by_experiment["only78"]
+    train_counts = _smoke_label_counts(mnist_root)
+    assert int(omit3["train_size"]) == sum(train_counts) - train_counts[3]
+    assert int(only78["train_size"]) == train_counts[7] + train_counts[8]
+    assert omit3["offset_classes"] == "3" and only78["offset_classes"] == "7 8"
+    assert int(omit3["class_test_count"]) == 1010 and int(only78["class_test_count"]) == 1028 + 974
+    for row in (omit3, only78):
+        # offset 0 is in the swept range, so the test-optimal offset can only help
+        assert int(row["test_optimal_test_errors"]) <= int(row["test_errors"])
+    sweeps = read_rows(out / "offset_sweeps.csv")
+    omit3_sweep = [s for s in sweeps if s["run_id"] == omit3["run_id"]]
+    assert len(omit3_sweep) == 121 and min(int(s["test_errors"]) for s in omit3_sweep) == int(
+        omit3["test_optimal_test_errors"]
+    )
+    assert "chosen on TEST" in printed and "prior matching" in printed and "206" in printed and "47.3" in printed
+
+    sweep = by_experiment["temperature"]
+    assert len(sweep) == 3 * (1 + 9)
+    assert {(r["hidden"], r["temperature"]) for r in sweep if r["model"] == "distilled"} == {
+        (f"{w}-{w}", str(t)) for w in (30, 300, 800) for t in (1.0, 2.0, 2.5, 3.0, 4.0, 5.0, 8.0, 10.0, 20.0)
+    }
+    assert "best T =" in printed and "one seed only" in printed
+    (wall,) = read_rows(out / "wall_times.csv")
+    assert wall["experiment"] == "all" and float(wall["wall_minutes"]) > 0 and "--experiment all" in wall["command"]
+
+
+def _smoke_label_counts(mnist_root) -> list[int]:
+    """Label counts of the smoke preset's training images (the first 2,000)."""
+    labels = load_mnist(mnist_root, torch.device("cpu")).train.labels[:2000]
+    return torch.bincount(labels, minlength=10).tolist()

@@ -7,7 +7,7 @@ import sys
 
 import torch
 
-from distill.data import DATA_DIR_ENV, DEFAULT_DATA_DIR, MNIST, DataUnavailable, load_mnist, resolve_data_dir
+from distill.data import DATA_DIR_ENV, DEFAULT_DATA_DIR, Dataset, DataUnavailable, load_mnist, resolve_data_dir
 from distill.results import git_commit
 
 
@@ -31,8 +31,8 @@ def add_common_arguments(parser: argparse.ArgumentParser, presets: dict, default
     parser.add_argument(
         "--data-dir",
         default=None,
-        help=f"folder holding MNIST/raw/ (downloaded there if missing); default: ${DATA_DIR_ENV} if set, "
-        f"else {DEFAULT_DATA_DIR}",
+        help=f"folder holding MNIST/raw/ or cifar-10-batches-py/ (downloaded there if missing); "
+        f"default: ${DATA_DIR_ENV} if set, else {DEFAULT_DATA_DIR}",
     )
     parser.add_argument(
         "--out", default=default_out, help=f"folder the CSV logs are appended to (default: {default_out})"
@@ -55,12 +55,12 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def setup(args: argparse.Namespace) -> MNIST:
-    """Pick the device and load MNIST onto it; a missing data set ends the program with one sentence."""
+def setup(args: argparse.Namespace, load=load_mnist) -> Dataset:
+    """Pick the device and ``load`` the data set onto it; missing data ends the program with one sentence."""
     git_commit()  # pin the code version now, before hours of training
     device = resolve_device(args.device)
     try:
-        return load_mnist(resolve_data_dir(args.data_dir), device)
+        return load(resolve_data_dir(args.data_dir), device)
     except DataUnavailable as error:
         fail(str(error))
 

@@ -31,7 +31,7 @@ def resolve_data_dir(flag_value: str | None) -> Path:
 
 @dataclass
 class Split:
-    """Images as float32 in [0, 1], shape (n, 28, 28), and int64 labels, shape (n,)."""
+    """Images as float32 (MNIST: (n, 28, 28) in [0, 1]; CIFAR-10: (n, 3, 32, 32)) and int64 labels, shape (n,)."""
 
     images: torch.Tensor
     labels: torch.Tensor
@@ -44,12 +44,14 @@ class Split:
 
 
 @dataclass
-class MNIST:
+class Dataset:
+    """A training and a test split, both on the training device."""
+
     train: Split
     test: Split
 
 
-def load_mnist(root: Path, device: torch.device) -> MNIST:
+def load_mnist(root: Path, device: torch.device) -> Dataset:
     """Load MNIST from ``root/MNIST/raw`` (downloading there if missing), onto ``device``.
 
     Raises DataUnavailable with a one-sentence fix when the files are absent and
@@ -73,7 +75,7 @@ def load_mnist(root: Path, device: torch.device) -> MNIST:
             ) from error
         images = dataset.data.to(device=device, dtype=torch.float32).div_(255)
         splits[is_train] = Split(images, dataset.targets.to(device))
-    return MNIST(train=splits[True], test=splits[False])
+    return Dataset(train=splits[True], test=splits[False])
 
 
 def jitter(images: torch.Tensor, max_shift: int, generator: torch.Generator | None = None) -> torch.Tensor:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from distill.models import MLP, ConvNet
 from distill.train import TrainConfig
 
 
@@ -22,6 +23,14 @@ class Stage:
     train: TrainConfig
     input_dropout: float = 0.0  # probability of dropping an input pixel
     hidden_dropout: float = 0.0  # probability of dropping a hidden unit
+
+    def build(self) -> MLP:
+        return MLP(self.hidden, input_dropout=self.input_dropout, hidden_dropout=self.hidden_dropout)
+
+    def columns(self) -> dict:
+        """The architecture as logged in runs.csv."""
+        hidden = "-".join(map(str, self.hidden))
+        return {"hidden": hidden, "input_dropout": self.input_dropout, "hidden_dropout": self.hidden_dropout}
 
 
 @dataclass(frozen=True)
@@ -64,3 +73,55 @@ SMOKE = replace(
 )
 
 MNIST_PRESETS = {"paper": PAPER, "quick": QUICK, "smoke": SMOKE}
+
+
+# --- CIFAR-10: the CNN example of seed 003 -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConvStage:
+    """One CNN of the CIFAR-10 example: conv 3×3 with ``channels`` filters → ReLU → pool → linear."""
+
+    channels: int
+    train: TrainConfig
+
+    def build(self) -> ConvNet:
+        return ConvNet(self.channels)
+
+    def columns(self) -> dict:
+        return {"hidden": f"conv{self.channels}"}
+
+
+@dataclass(frozen=True)
+class CifarPreset:
+    teacher: ConvStage  # conv 3→64, trained 10 epochs on the labels
+    seed_student: ConvStage  # conv 3→16, distilled for ONE epoch with the seed's loss
+    student: ConvStage  # conv 3→16, the corrected recipe: as many epochs as the teacher, alone and distilled
+    temperature: float = 20.0  # T of the seed
+    alpha: float = 0.7  # weight of the soft term; the hard term gets 1 − alpha
+    train_subset: int | None = None  # use only the first n training images (smoke tests)
+
+
+# the seed's optimiser and data pipeline: plain SGD (momentum 0.9, no Nesterov, constant lr 0.001),
+# shuffled batches of 128 with the last, partial batch kept (DataLoader's default), float32
+SEED_SGD = TrainConfig(
+    epochs=10, batch_size=128, lr=0.001, momentum=0.9, warmup=0.0, nesterov=False, schedule="constant", drop_last=False
+)
+
+CIFAR_PAPER = CifarPreset(
+    teacher=ConvStage(64, SEED_SGD),
+    seed_student=ConvStage(16, replace(SEED_SGD, epochs=1)),
+    student=ConvStage(16, SEED_SGD),
+)
+CIFAR_QUICK = replace(
+    CIFAR_PAPER,
+    teacher=ConvStage(64, replace(SEED_SGD, epochs=3)),
+    student=ConvStage(16, replace(SEED_SGD, epochs=3)),
+)
+CIFAR_SMOKE = replace(
+    CIFAR_PAPER,
+    teacher=ConvStage(64, replace(SEED_SGD, epochs=2)),
+    student=ConvStage(16, replace(SEED_SGD, epochs=2)),
+    train_subset=1000,
+)
+CIFAR_PRESETS = {"paper": CIFAR_PAPER, "quick": CIFAR_QUICK, "smoke": CIFAR_SMOKE}

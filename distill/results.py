@@ -7,6 +7,7 @@ import functools
 import io
 import os
 import platform
+import shlex
 import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
@@ -84,3 +85,10 @@ def _write(path: Path, columns: list[str], rows: list[dict], mode: str, header: 
         f.write(buffer.getvalue())
         f.flush()
         os.fsync(f.fileno())
+
+
+def log_wall_time(out: Path, script: str, argv: list[str], minutes: float, device: torch.device, **fields) -> None:
+    """One row per invocation of a replicate/ script: the exact command and how long it took end to end."""
+    command = shlex.join(["python", f"replicate/{script}", *argv])
+    row = {"command": command, **fields, "wall_minutes": round(minutes, 2), **provenance(device)}
+    append_rows(Path(out) / "wall_times.csv", [row])

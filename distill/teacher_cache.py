@@ -17,12 +17,20 @@ from pathlib import Path
 import torch
 
 from distill.data import Split
-from distill.presets import Stage
+from distill.train import ModelStage
+
+# TrainConfig fields added after the first teachers were cached: left at their defaults they stay out
+# of the key, so those teachers remain valid; set to anything else they are part of it.
+_LATER_FIELDS = {"nesterov": True, "schedule": "warmup-linear", "drop_last": True}
 
 
-def teacher_key(stage: Stage, seed: int, train_split: Split) -> str:
+def teacher_key(stage: ModelStage, seed: int, train_split: Split) -> str:
+    settings = asdict(stage)
+    for name, default in _LATER_FIELDS.items():
+        if settings["train"][name] == default:
+            del settings["train"][name]
     fingerprint = {
-        "stage": asdict(stage),
+        "stage": settings,
         "seed": seed,
         "train_size": len(train_split),
         # cheap identity of the training images and labels (a different subset changes both sums)

@@ -18,8 +18,8 @@ import statistics
 from collections import defaultdict
 from dataclasses import replace
 
-from distill.mnist import Run, mean_sd
 from distill.presets import MnistPreset
+from distill.run import Run, mean_sd
 
 TEMPERATURES = (1.0, 2.0, 2.5, 3.0, 4.0, 5.0, 8.0, 10.0, 20.0)
 WIDTHS = (30, 300, 800)

@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import torch
 from tqdm import tqdm
@@ -37,10 +38,25 @@ class TrainConfig:
     max_norm: float | None = None  # bound on each hidden unit's incoming weight norm (teacher only)
     jitter: int = 0  # random translation of every image by up to this many pixels in x and y (teacher only)
     bf16: bool = False  # bf16 autocast for the forward pass; weights and the optimiser stay float32
+    nesterov: bool = True  # Nesterov momentum (False: the classical momentum of torch.optim.SGD's default)
+    schedule: str = "warmup-linear"  # "warmup-linear": warm-up, then linear decay to 0; "constant": lr throughout
+    drop_last: bool = True  # drop each epoch's last, partial batch (False: train on it too, as a DataLoader does)
+
+
+class ModelStage(Protocol):
+    """One model of an experiment: what to build (``build``), how to log it (``columns``), how to train it."""
+
+    train: TrainConfig
+
+    def build(self) -> torch.nn.Module: ...
+
+    def columns(self) -> dict: ...
 
 
 def learning_rate(cfg: TrainConfig, step: int, total_steps: int) -> float:
-    """Linear warm-up to ``cfg.lr``, then linear decay to 0 at the last step."""
+    """The "warmup-linear" schedule: linear warm-up to ``cfg.lr``, then linear decay to 0 at the last step."""
+    if cfg.schedule == "constant":
+        return cfg.lr
     warmup_steps = max(1, round(cfg.warmup * total_steps))
     if step < warmup_steps:
         return cfg.lr * (step + 1) / warmup_steps
@@ -79,8 +95,8 @@ def train(
     whatever targets it needs: labels, the teacher's logits, or both.
     """
     device = images.device
-    optimizer = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, nesterov=True, fused=True)
-    steps_per_epoch = len(images) // cfg.batch_size  # the last, partial batch is dropped
+    optimizer = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov, fused=True)
+    steps_per_epoch = len(images) // cfg.batch_size if cfg.drop_last else math.ceil(len(images) / cfg.batch_size)
     total_steps = cfg.epochs * steps_per_epoch
     progress = Progress(description, cfg.epochs)
     history, train_seconds, step = [], 0.0, 0
@@ -89,7 +105,7 @@ def train(
         started = time.perf_counter()
         order = torch.randperm(len(images), device=device)
         loss_sum = torch.zeros((), device=device)  # accumulated on the device: no sync per step
-        for batch in order[: steps_per_epoch * cfg.batch_size].view(steps_per_epoch, cfg.batch_size):
+        for batch in order.split(cfg.batch_size)[:steps_per_epoch]:
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(cfg, step, total_steps)
             x = jitter(images[batch], cfg.jitter)

@@ -22,10 +22,10 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from distill.mnist import Run, mean_sd
 from distill.models import MLP
 from distill.presets import MnistPreset
 from distill.results import append_rows
+from distill.run import Run, mean_sd
 from distill.train import count_errors, predict_logits
 
 

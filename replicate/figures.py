@@ -1,10 +1,14 @@
 """Tables and figures from the logged CSVs: no training, no data set needed.
 
-Reads results/mnist/runs.csv and epochs.csv and writes
-    results/SUMMARY.md                 published | measured (mean ± sd, n) | difference
+Reads results/mnist/{runs,epochs,offset_sweeps}.csv and results/cifar10/runs.csv and writes
+    results/SUMMARY.md                 per experiment: published | measured (mean ± sd, n) | difference
     figures/mnist_headline.png         test errors per model, seeds as dots, published marked
     figures/mnist_learning_curves.png  test errors per epoch of the three models
+    figures/mnist_offsets.png          omit3 / only78: test errors vs the bias offset
+    figures/mnist_temperature.png      test errors vs T for each student size
+    figures/cifar10.png                test accuracy per recipe and model
 and refreshes the headline table in README.md (between its headline markers).
+An experiment without rows is shown as "not run" and its figure is skipped with a note.
 Running it twice on the same CSVs gives the same files.
 
     python replicate/figures.py
@@ -23,6 +27,8 @@ import pandas as pd  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from distill.mnist import PUBLISHED_TEST_ERRORS  # noqa: E402
+from distill.temperature_sweep import verdict  # noqa: E402
+from distill.transfer_sets import TRANSFER_SET_EXPERIMENTS  # noqa: E402
 
 MODELS = list(PUBLISHED_TEST_ERRORS)
 LABELS = {
@@ -39,7 +45,7 @@ def read_csv(path: Path, required: list[str]) -> pd.DataFrame:
     for column in required:
         if column not in table.columns:
             sys.exit(f"error: {path} has no column '{column}'")
-        if column.endswith(("errors", "seed", "epoch")) and not pd.api.types.is_numeric_dtype(table[column]):
+        if column.endswith(("errors", "seed", "epoch", "minutes", "offset", "pct")) and not pd.api.types.is_numeric_dtype(table[column]):
             sys.exit(f"error: {path}: column '{column}' holds non-numeric values")
     return table
 
@@ -140,6 +146,188 @@ def tuning_markdown(results: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+# a rerun of the same configuration and seed replaces the earlier row in every summary (the CSV keeps both)
+CONFIG_COLUMNS = [
+    "experiment",
+    "model",
+    "hidden",
+    "temperature",
+    "hard_weight",
+    "seed",
+    "preset",
+    "eval_split",
+    "epochs",
+]
+
+
+def latest(runs: pd.DataFrame) -> pd.DataFrame:
+    keys = [c for c in CONFIG_COLUMNS if c in runs.columns]
+    return runs.drop_duplicates("run_id").drop_duplicates(keys, keep="last")
+
+
+def mean_sd(values: pd.Series, digits: int = 1) -> str:
+    if values.empty:
+        return "not run"
+    spread = f" ± {values.std():.{digits}f}" if len(values) > 1 else ""
+    return f"{values.mean():.{digits}f}{spread} (n={len(values)})"
+
+
+def transfer_markdown(runs: pd.DataFrame, preset: str) -> str:
+    """omit3 and only78: published | measured | difference for each number of the paper, and our extras."""
+    lines = [
+        "| experiment | quantity | published | measured | difference |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for name, experiment in TRANSFER_SET_EXPERIMENTS.items():
+        rows = runs[(runs.experiment == name) & (runs.preset == preset)]
+        published = experiment.published
+        unit = "test error %" if "test_error_pct" in published else "test errors"
+        error = "test_error_pct" if "test_error_pct" in published else "test_errors"
+        classes = " and ".join(map(str, experiment.offset_classes))
+        quantities = [
+            (f"{unit}, no offset", error, published.get(error)),
+            (f"errors on test {classes}s, no offset", "class_errors", published.get("class_errors")),
+            (f"offset on the bias of {classes}, chosen on **test** (as the paper)", "test_optimal_offset",
+             experiment.published_offset),
+            (f"{unit} at that offset", f"test_optimal_{error}", published.get(f"offset_{error}")),
+            (f"test {classes}s right at that offset (%)", "test_optimal_class_correct_pct",
+             published.get("class_correct_pct")),
+            ("offset chosen without test data (prior matching)", "prior_offset", None),
+            (f"{unit} at that offset", f"prior_{error}", None),
+        ]  # fmt: skip
+        for label, column, value in quantities:
+            if rows.empty or column not in rows:
+                lines.append(f"| {name} | {label} | {'' if value is None else value} | not run | |")
+                continue
+            measured = rows[column].astype(float)
+            difference = "" if value is None else f"{measured.mean() - value:+.1f}"
+            lines.append(
+                f"| {name} | {label} | {'—' if value is None else value} | {mean_sd(measured)} | {difference} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def temperature_markdown(runs: pd.DataFrame, preset: str) -> str:
+    """Test errors per student size (columns) and T (rows), and the verdict on the paper's two claims."""
+    rows = runs[(runs.experiment == "temperature") & (runs.preset == preset)]
+    if rows.empty:
+        return "Temperature × student size: not run.\n"
+    widths = sorted(rows.hidden.unique(), key=lambda h: int(h.split("-")[0]))
+    lines = ["| T | " + " | ".join(f"{h} (test errors)" for h in widths) + " |", "|---:|" + "---:|" * len(widths)]
+    alone = rows[rows.model == "baseline"]
+    lines.append(
+        "| student alone | " + " | ".join(mean_sd(alone[alone.hidden == h].test_errors) for h in widths) + " |"
+    )
+    distilled = rows[rows.model == "distilled"]
+    for t in sorted(distilled.temperature.astype(float).unique()):
+        at_t = distilled[distilled.temperature.astype(float) == t]
+        lines.append(f"| {t:g} | " + " | ".join(mean_sd(at_t[at_t.hidden == h].test_errors) for h in widths) + " |")
+    claims = [f"- {line}" for line in verdict(rows.to_dict("records"))]
+    paper = (
+        "Paper: with ≥ 300 units per layer all T above 8 give fairly similar results; "
+        "with 30 units T in 2.5–4 works significantly better than higher or lower T."
+    )
+    return "\n".join(lines) + "\n\n" + paper + "\n\n" + "\n".join(claims) + "\n"
+
+
+def cifar_markdown(cifar: pd.DataFrame | None) -> str:
+    if cifar is None or cifar.empty:
+        return "CIFAR-10: not run.\n"
+    lines = ["| preset | recipe | model | epochs | test accuracy (%) | device |", "|---|---|---|---:|---:|---|"]
+    cifar = cifar.assign(accuracy=100 - cifar.test_error_pct.astype(float), recipe=cifar.recipe.fillna("shared"))
+    for (preset, recipe, model, epochs), group in cifar.groupby(["preset", "recipe", "model", "epochs"], sort=False):
+        devices = ", ".join(sorted(group.device.unique()))
+        lines.append(f"| {preset} | {recipe} | {model} | {epochs} | {mean_sd(group.accuracy, 2)} | {devices} |")
+    return "\n".join(lines) + "\n"
+
+
+def wall_times_markdown(results: Path) -> str:
+    """Every logged invocation of the replicate/ scripts: command, device, wall time."""
+    lines = ["| command | device | torch | commit | wall time (min) | finished |", "|---|---|---|---|---:|---|"]
+    for path in sorted(results.glob("*/wall_times.csv")) + sorted(results.glob("*/*/wall_times.csv")):
+        table = read_csv(path, ["command", "wall_minutes", "device", "git_commit", "finished_at"])
+        for r in table.itertuples():
+            where = f" (→ `{path.parent.relative_to(results)}`)" if path.parent.parent != results else ""
+            lines.append(
+                f"| `{r.command}`{where} | {r.device} | {r.torch_version} | {r.git_commit} | "
+                f"{r.wall_minutes:.1f} | {r.finished_at} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def plot_offsets(runs: pd.DataFrame, sweeps: pd.DataFrame | None, preset: str, path: Path) -> str:
+    """Test errors vs offset for omit3 and only78, the published and the chosen offsets marked."""
+    if sweeps is None or sweeps.empty:
+        return f"{path.name}: skipped, no offset sweeps logged"
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+    for ax, (name, experiment) in zip(axes, TRANSFER_SET_EXPERIMENTS.items()):
+        rows = runs[(runs.experiment == name) & (runs.preset == preset)]
+        curves = sweeps[sweeps.run_id.isin(rows.run_id)]
+        for i, (_, curve) in enumerate(curves.groupby("seed")):
+            ax.plot(curve.offset, curve.test_errors, color="#3b75af", lw=1, label="seeds" if i == 0 else None)
+        ax.axvline(
+            experiment.published_offset, color="#444444", ls=":", label=f"published {experiment.published_offset:+g}"
+        )
+        for column, color, label in (("test_optimal_offset", "#d1603d", "chosen on test"),
+                                     ("prior_offset", "#2a9d5c", "prior matching (no test data)")):  # fmt: skip
+            for j, offset in enumerate(rows[column].astype(float)):
+                ax.axvline(offset, color=color, lw=0.8, label=label if j == 0 else None)
+        classes = " and ".join(map(str, experiment.offset_classes))
+        ax.set_xlabel(f"offset added to the output bias of {classes}")
+        ax.set_ylabel("test errors (log scale)")
+        ax.set_yscale("log")
+        ax.set_title(f"{name}: transfer set of digits {''.join(map(str, experiment.kept_classes))}", fontsize=9)
+        ax.legend(fontsize=7, frameon=False)
+    save(fig, path)
+    return ""
+
+
+def plot_temperature(runs: pd.DataFrame, preset: str, path: Path) -> str:
+    rows = runs[(runs.experiment == "temperature") & (runs.preset == preset) & (runs.model == "distilled")]
+    if rows.empty:
+        return f"{path.name}: skipped, no temperature sweep logged"
+    widths = sorted(rows.hidden.unique(), key=lambda h: int(h.split("-")[0]))
+    fig, axes = plt.subplots(1, len(widths), figsize=(3.2 * len(widths), 3.2))
+    for ax, hidden in zip(list(axes) if len(widths) > 1 else [axes], widths):
+        at_width = rows[rows.hidden == hidden].assign(T=lambda d: d.temperature.astype(float))
+        stats = at_width.groupby("T").test_errors.agg(["mean", "std"]).reset_index()
+        ax.errorbar(stats["T"], stats["mean"], yerr=stats["std"].fillna(0), marker="o", ms=3, capsize=2, lw=1)
+        ax.scatter(at_width["T"], at_width.test_errors, s=6, color="black", zorder=3)
+        alone = runs[(runs.experiment == "temperature") & (runs.preset == preset) & (runs.model == "baseline")]
+        alone = alone[alone.hidden == hidden].test_errors
+        if len(alone):
+            ax.axhline(alone.mean(), color="#d1603d", ls="--", lw=1, label="student alone")
+            ax.legend(fontsize=7, frameon=False)
+        if hidden.startswith("30-"):
+            ax.axvspan(2.5, 4, color="#dddddd", label="paper: best 2.5–4")
+        ax.set_xscale("log")
+        ax.set_xticks([1, 2, 4, 8, 20], ["1", "2", "4", "8", "20"])
+        ax.set_xlabel("temperature T")
+        ax.set_ylabel("test errors")
+        ax.set_title(f"student {hidden}", fontsize=9)
+    fig.suptitle("Temperature × student size (mean ± sd over seeds; dots: seeds)", fontsize=9)
+    save(fig, path)
+    return ""
+
+
+def plot_cifar(cifar: pd.DataFrame | None, path: Path) -> str:
+    if cifar is None or cifar.empty:
+        return f"{path.name}: skipped, no CIFAR-10 rows"
+    cifar = cifar.assign(accuracy=100 - cifar.test_error_pct.astype(float), recipe=cifar.recipe.fillna("shared"))
+    groups = cifar.groupby(["preset", "recipe", "model"], sort=False).accuracy
+    fig, ax = plt.subplots(figsize=(6.4, 3.2))
+    labels = []
+    for x, ((preset, recipe, model), values) in enumerate(groups):
+        ax.bar(x, values.mean(), color="#3b75af")
+        ax.scatter([x] * len(values), values, color="black", s=10, zorder=3)
+        labels.append(f"{preset}\n{recipe}\n{model}")
+    ax.set_xticks(range(len(labels)), labels, fontsize=7)
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title("CIFAR-10 example of seed 003: per recipe and model", fontsize=9)
+    save(fig, path)
+    return ""
+
+
 def plot_headline(runs: pd.DataFrame, table: pd.DataFrame, preset: str, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     main = runs[(runs.experiment == "main") & (runs.preset == preset) & (runs.eval_split == "test")]
@@ -199,24 +387,48 @@ def main(argv=None) -> int:
     runs_csv = results / "mnist" / "runs.csv"
     if not runs_csv.exists():
         sys.exit(f"error: {runs_csv} does not exist; run replicate/mnist.py first")
-    runs = read_csv(runs_csv, ["run_id", "experiment", "model", "preset", "eval_split", "test_errors", "seed"])
+    runs = latest(read_csv(runs_csv, ["run_id", "experiment", "model", "preset", "eval_split", "test_errors", "seed"]))
     epochs = read_csv(results / "mnist" / "epochs.csv", ["run_id", "model", "epoch", "test_errors"])
+    sweeps_csv = results / "mnist" / "offset_sweeps.csv"
+    sweeps = read_csv(sweeps_csv, ["run_id", "seed", "offset", "test_errors"]) if sweeps_csv.exists() else None
+    cifar_csv = results / "cifar10" / "runs.csv"
+    cifar = latest(read_csv(cifar_csv, ["run_id", "model", "preset", "test_error_pct"])) if cifar_csv.exists() else None
     figures.mkdir(parents=True, exist_ok=True)
     table = headline(runs, args.preset)
     summary = preset_summary(runs, args.preset)
-    (results / "SUMMARY.md").write_text("# Results\n\n## MNIST §3, headline\n\n" + summary)
+    sections = [
+        "# Results\n\nGenerated by `python replicate/figures.py` from the CSVs next to this file; do not edit.\n",
+        f"## MNIST §3, headline\n\n{summary}",
+        f"## MNIST §3, transfer set without 3s (omit3) and with only 7s and 8s (only78), `{args.preset}` preset\n\n"
+        f"{transfer_markdown(runs, args.preset)}",
+        f"## MNIST §3, temperature × student size, `{args.preset}` preset\n\n{temperature_markdown(runs, args.preset)}",
+        f"## CIFAR-10 example of seed 003\n\n{cifar_markdown(cifar)}",
+    ]
+    (results / "SUMMARY.md").write_text("\n".join(sections))
     plot_headline(runs, table, args.preset, figures / "mnist_headline.png")
     plot_learning_curves(runs, epochs, args.preset, figures / "mnist_learning_curves.png")
+    notes = [
+        plot_offsets(runs, sweeps, args.preset, figures / "mnist_offsets.png"),
+        plot_temperature(runs, args.preset, figures / "mnist_temperature.png"),
+        plot_cifar(cifar, figures / "cifar10.png"),
+    ]
+    for note in filter(None, notes):
+        print(f"note: {note}")
     reproduce = Path(args.reproduce)
-    if reproduce.exists() and "<!-- reproduce-mnist:start -->" in reproduce.read_text():
-        block = (
-            f"{summary}\n"
-            f"Validation sweeps behind the optimiser settings (last 10,000 training images held out):\n\n"
-            f"{tuning_markdown(results)}"
-        )
-        text = replace_block(reproduce.read_text(), block, "reproduce-mnist")
-        if "<!-- reproduce-quick:start -->" in text:
-            text = replace_block(text, preset_summary(runs, "quick"), "reproduce-quick")
+    if reproduce.exists():
+        blocks = {
+            "reproduce-mnist": f"{summary}\nValidation sweeps behind the optimiser settings (last 10,000 training "
+            f"images held out):\n\n{tuning_markdown(results)}",
+            "reproduce-quick": preset_summary(runs, "quick"),
+            "reproduce-transfer": transfer_markdown(runs, args.preset),
+            "reproduce-temperature": temperature_markdown(runs, args.preset),
+            "reproduce-cifar10": cifar_markdown(cifar),
+            "reproduce-wall-times": wall_times_markdown(results),
+        }
+        text = reproduce.read_text()
+        for name, block in blocks.items():
+            if f"<!-- {name}:start -->" in text:
+                text = replace_block(text, block, name)
         reproduce.write_text(text)
     readme = Path(args.readme)
     if readme.exists() and "<!-- headline:start -->" in readme.read_text():

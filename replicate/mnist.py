@@ -24,7 +24,6 @@ Times on a 2-core CPU: see REPRODUCE.md.
 
 import argparse
 import dataclasses
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -32,9 +31,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
 from distill.cli import add_common_arguments, fail, setup  # noqa: E402
-from distill.mnist import Run, run_main, split_for_run  # noqa: E402
+from distill.mnist import run_main, split_for_run  # noqa: E402
 from distill.presets import MNIST_PRESETS  # noqa: E402
-from distill.results import append_rows, provenance  # noqa: E402
+from distill.results import log_wall_time  # noqa: E402
+from distill.run import Run  # noqa: E402
 from distill.temperature_sweep import print_temperature_table, run_temperature_sweep  # noqa: E402
 from distill.train import TrainingDiverged  # noqa: E402
 from distill.transfer_sets import TRANSFER_SET_EXPERIMENTS, print_transfer_table, run_transfer_set  # noqa: E402
@@ -99,10 +99,11 @@ def main(argv=None) -> int:
     except TrainingDiverged as error:
         fail(f"{error}. The rows logged before it are kept.", status=1)
     minutes = (time.perf_counter() - started) / 60
-    command = shlex.join(["python", "replicate/mnist.py", *(sys.argv[1:] if argv is None else argv)])
-    wall = {"command": command, "experiment": args.experiment, "preset": args.preset}
-    wall |= {"seeds": " ".join(map(str, args.seeds)), "wall_minutes": round(minutes, 2)}
-    append_rows(Path(args.out) / "wall_times.csv", [{**wall, **provenance(data.train.images.device)}])
+    seeds = " ".join(map(str, args.seeds))
+    log_wall_time(
+        Path(args.out), "mnist.py", sys.argv[1:] if argv is None else argv, minutes, data.train.images.device,
+        experiment=args.experiment, preset=args.preset, seeds=seeds,
+    )  # fmt: skip
     print(f"\n--experiment {args.experiment}, preset {args.preset}, seeds {args.seeds}: {minutes:.1f} min wall time")
     return 0
 

@@ -22,8 +22,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from distill.cli import add_common_arguments, setup  # noqa: E402
-from distill.mnist import Run, split_for_run  # noqa: E402
+from distill.mnist import split_for_run  # noqa: E402
 from distill.presets import MNIST_PRESETS  # noqa: E402
+from distill.run import Run  # noqa: E402
 
 VALIDATION = 10_000
 

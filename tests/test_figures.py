@@ -25,13 +25,30 @@ def write_fixture(results):
     pd.DataFrame(epochs).to_csv(results / "mnist" / "epochs.csv", index=False)
 
 
+def elsewhere(tmp_path, results) -> list[str]:
+    """Arguments that keep every output of figures.py inside the test's folder, never the repository's files."""
+    return ["--results", str(results), "--figures", str(tmp_path / "f"), "--readme", "none", "--reproduce", "none"]
+
+
 def test_summary_and_figures_from_fixture(tmp_path):
     results, figures = tmp_path / "results", tmp_path / "figures"
     write_fixture(results)
     readme = tmp_path / "README.md"
     readme.write_text("intro\n<!-- headline:start -->\nold\n<!-- headline:end -->\nrest\n")
-    args = ["--results", str(results), "--figures", str(figures), "--readme", str(readme)]
+    reproduce = tmp_path / "REPRODUCE.md"
+    reproduce.write_text("a\n<!-- reproduce-mnist:start -->\nold\n<!-- reproduce-mnist:end -->\nb\n")
+    args = [
+        "--results",
+        str(results),
+        "--figures",
+        str(figures),
+        "--readme",
+        str(readme),
+        "--reproduce",
+        str(reproduce),
+    ]
     assert load_script("figures").main(args) == 0
+    assert "old" not in reproduce.read_text() and "75.0 ± 7.1" in reproduce.read_text()
     summary = (results / "SUMMARY.md").read_text()
     assert "| teacher | 67 | 75.0 ± 7.1 (n=2) | +8.0 | 70, 80 |" in summary
     assert "| baseline | 146 | 145.0 ± 7.1 (n=2) | -1.0 |" in summary
@@ -52,10 +69,7 @@ def test_missing_experiment_is_shown_as_not_run(tmp_path):
     write_fixture(results)
     runs = pd.read_csv(results / "mnist" / "runs.csv")
     runs[runs.model != "distilled"].to_csv(results / "mnist" / "runs.csv", index=False)
-    assert (
-        load_script("figures").main(["--results", str(results), "--figures", str(tmp_path / "f"), "--readme", "none"])
-        == 0
-    )
+    assert load_script("figures").main(elsewhere(tmp_path, results)) == 0
     assert "| distilled | 74 | not run |" in (results / "SUMMARY.md").read_text()
 
 
@@ -71,5 +85,5 @@ def test_malformed_csv_names_file_and_column(tmp_path, damage, message):
         runs.loc[0, "test_errors"] = "lots"
     runs.to_csv(results / "mnist" / "runs.csv", index=False)
     with pytest.raises(SystemExit) as raised:
-        load_script("figures").main(["--results", str(results), "--figures", str(tmp_path / "f"), "--readme", "none"])
+        load_script("figures").main(elsewhere(tmp_path, results))
     assert message in str(raised.value) and "runs.csv" in str(raised.value)

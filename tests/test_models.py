@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from distill.models import MLP, Dropout, apply_max_norm, count_parameters
-from distill.presets import MNIST_PRESETS
+from distill.presets import CIFAR_PRESETS, MNIST_PRESETS
 from distill.train import TrainConfig, learning_rate, train
 
 
@@ -76,3 +76,34 @@ def test_learning_rate_warms_up_then_decays_to_zero():
     assert rates[0] == pytest.approx(0.05) and rates[9] == pytest.approx(0.5)
     assert max(rates) == pytest.approx(0.5)
     assert rates[-1] == pytest.approx(0.5 / 90) and all(a >= b for a, b in zip(rates[9:], rates[10:]))
+
+
+def test_parameter_counts_of_the_cifar10_nets():
+    presets = CIFAR_PRESETS["paper"]
+    assert count_parameters(presets.teacher.build()) == 165_642  # conv 3→64 (1,792) + linear 16,384→10
+    assert count_parameters(presets.student.build()) == 41_418  # conv 3→16 (448) + linear 4,096→10
+    assert count_parameters(presets.seed_student.build()) == 41_418
+    assert presets.teacher.build()(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
+
+
+def test_constant_schedule_and_the_seeds_optimiser():
+    cfg = CIFAR_PRESETS["paper"].teacher.train
+    assert [learning_rate(cfg, step, 3910) for step in (0, 1000, 3909)] == [0.001] * 3
+    assert (cfg.batch_size, cfg.momentum, cfg.nesterov, cfg.drop_last, cfg.bf16) == (128, 0.9, False, False, False)
+
+
+@pytest.mark.parametrize("drop_last, expected_batches", [(True, [32, 32, 32]), (False, [32, 32, 32, 4])])
+def test_every_image_is_seen_once_per_epoch_with_the_last_batch_kept_or_dropped(drop_last, expected_batches):
+    images = torch.rand(100, 28, 28)
+    seen = []
+
+    def loss(z, index):
+        seen.append(index.clone())
+        return z.sum() * 0
+
+    cfg = TrainConfig(epochs=1, batch_size=32, drop_last=drop_last, schedule="constant")
+    train(MLP((8,)), images, loss, cfg, lambda m: {}, "test")
+    assert [len(b) for b in seen] == expected_batches
+    everything = torch.cat(seen)
+    assert len(everything.unique()) == len(everything)  # no image twice in an epoch
+    assert (len(everything) == 100) == (not drop_last)

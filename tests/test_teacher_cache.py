@@ -25,6 +25,8 @@ def changed_values(config):
             yield field.name, 2.0
         elif isinstance(value, tuple):
             yield field.name, (*value, 10)
+        elif isinstance(value, str):
+            yield field.name, "constant" if value != "constant" else "warmup-linear"
 
 
 def test_key_changes_with_every_teacher_setting_seed_and_data():

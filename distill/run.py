@@ -1,0 +1,204 @@
+"""One seed of an experiment: train models through the one loop, log each as a CSV row, compare with the teacher.
+
+Used by every experiment, MNIST and CIFAR-10 alike. A *stage* (presets.Stage,
+cifar10.ConvStage) says what to build and how to train it; Run trains it on the
+training split, evaluates it on the evaluated split every epoch, and appends
+its row (result + configuration + provenance) to runs.csv and its learning
+curve to epochs.csv as soon as it has finished.
+"""
+
+from __future__ import annotations
+
+import statistics
+import uuid
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from distill.data import Split
+from distill.losses import distillation_loss, hard_loss, kl_divergence
+from distill.results import append_rows, provenance
+from distill.teacher_cache import load_teacher, save_teacher, teacher_key
+from distill.train import ModelStage, count_errors, predict_logits, train
+
+
+class Run:
+    """The models of one seed: trains each, logs its rows, and compares students with the teacher.
+
+    Rows go to <out>/runs.csv and learning curves to <out>/epochs.csv, tagged with
+    the experiment; the tuning sweeps log to files of their own (``log``).
+    """
+
+    def __init__(
+        self,
+        preset_name: str,
+        seed: int,
+        train_split: Split,
+        eval_split: Split,
+        eval_name: str,
+        out: Path,
+        experiment: str = "main",
+        log: str = "runs",
+    ):
+        self.preset_name, self.seed, self.experiment = preset_name, seed, experiment
+        self.runs_csv = out / f"{log}.csv"
+        self.epochs_csv = out / ("epochs.csv" if log == "runs" else f"{log}_epochs.csv")
+        self.train_split, self.eval_split, self.eval_name = train_split, eval_split, eval_name
+        self.teacher_logits: tuple[torch.Tensor, torch.Tensor] | None = None  # v on (train, eval), once known
+        self.temperature = 1.0  # T at which students are compared with the teacher
+        self.rows: list[dict] = []
+
+    def evaluate(self, model: nn.Module) -> dict:
+        """Per-epoch metrics: errors on the evaluated split and, once a teacher exists, KL to it at T."""
+        logits = predict_logits(model, self.eval_split.images)
+        metrics = {f"{self.eval_name}_errors": count_errors(logits, self.eval_split.labels)}
+        if self.teacher_logits is not None:
+            metrics[f"{self.eval_name}_kl"] = kl_divergence(logits, self.teacher_logits[1], self.temperature).item()
+        return metrics
+
+    def label_loss(self):
+        """Loss on the true labels alone (teacher and student alone): (logits, batch indices) -> loss."""
+        labels = self.train_split.labels
+        return lambda z, index: hard_loss(z, labels[index])
+
+    def use_teacher(self, stage: ModelStage, cache_dir: Path, retrain: bool, temperature: float) -> nn.Module:
+        """Train or load this seed's teacher, and compute its logits v on the training and evaluated images.
+
+        v is computed once, in eval mode (no dropout) and on the un-jittered
+        images: these are the soft targets of every student distilled in this run.
+        Students trained on labels are compared with the teacher at ``temperature``.
+        """
+        self.temperature = temperature
+        teacher = self.teacher(stage, cache_dir, retrain)
+        self.teacher_logits = (
+            predict_logits(teacher, self.train_split.images),
+            predict_logits(teacher, self.eval_split.images),
+        )
+        return teacher
+
+    def teacher(self, stage: ModelStage, cache_dir: Path, retrain: bool) -> nn.Module:
+        """The teacher of this seed: from the cache when an identical one was trained before."""
+        key = teacher_key(stage, self.seed, self.train_split)
+        path = Path(cache_dir) / f"teacher-{key}.pt"
+        model = stage.build().to(self.train_split.images.device)
+        row = None if retrain else load_teacher(path, key, model)
+        if row is None:
+            model = self.fit("teacher", stage, self.label_loss())
+            save_teacher(path, key, model, self.rows[-1])
+            return model
+        # its row goes into this output's runs.csv once, so every results folder is complete
+        if not self.runs_csv.exists() or row["run_id"] not in self.runs_csv.read_text():
+            append_rows(self.runs_csv, [row])
+        self.rows.append(row)
+        print(
+            f"teacher seed {self.seed}: loaded from {path}: {self.eval_name} errors {row[self.eval_name + '_errors']}"
+        )
+        return model
+
+    def distill(
+        self,
+        stage: ModelStage,
+        temperature: float,
+        hard_weight: float,
+        transfer: torch.Tensor | None = None,
+        after_training=None,
+        soft_weight: float = 1.0,
+        soft_term: str = "paper",
+        columns: dict | None = None,
+    ) -> nn.Module:
+        """Train a student on soft_weight·T²·KL(p‖q) + hard_weight·CE(labels) over the transfer set (§2).
+
+        ``transfer`` selects the training images the student learns from (a boolean
+        mask; default: all of them, as in the headline experiment). ``soft_term``
+        names the soft term in losses.SOFT_TERMS ("seed": the CIFAR-10 example's).
+        """
+        if self.teacher_logits is None:
+            raise RuntimeError("use_teacher() must come before distill()")
+        transfer = torch.ones(len(self.train_split), dtype=torch.bool) if transfer is None else transfer
+        split = self.train_split.subset(transfer.to(self.train_split.labels.device))
+        v = self.teacher_logits[0][transfer.to(self.teacher_logits[0].device)]
+        self.temperature = temperature
+        weights = {"hard_weight": hard_weight, "soft_weight": soft_weight, "soft_term": soft_term}
+        loss = lambda z, i: distillation_loss(z, v[i], split.labels[i], temperature, **weights)
+        columns = {"temperature": temperature, **weights, **(columns or {})}
+        return self.fit("distilled", stage, loss, columns, split, v, after_training)
+
+    def fit(
+        self,
+        model_name: str,
+        stage: ModelStage,
+        loss_fn,
+        columns: dict | None = None,
+        transfer: Split | None = None,
+        v_transfer: torch.Tensor | None = None,
+        after_training=None,
+    ) -> nn.Module:
+        """Train one model on ``transfer`` (default: all training images), log its row and curve, return it.
+
+        ``after_training(model)`` may return more columns for the row (e.g. the bias-offset results).
+        """
+        transfer = self.train_split if transfer is None else transfer
+        torch.manual_seed(self.seed)  # same seed per stage: both students start from the same weights
+        device = transfer.images.device
+        model = stage.build().to(device)
+        description = f"{model_name} {stage.columns()['hidden']} seed {self.seed}"
+        history, seconds = train(model, transfer.images, loss_fn, stage.train, self.evaluate, description)
+        errors = history[-1][f"{self.eval_name}_errors"]
+        row = {
+            "run_id": uuid.uuid4().hex[:12],
+            "experiment": self.experiment,
+            "model": model_name,
+            **stage.columns(),
+            "temperature": "",
+            "hard_weight": "",
+            **(columns or {}),
+            "seed": self.seed,
+            "preset": self.preset_name,
+            "epochs": stage.train.epochs,
+            "eval_split": self.eval_name,
+            "train_size": len(transfer),
+            f"{self.eval_name}_errors": errors,
+            f"{self.eval_name}_error_pct": round(100 * errors / len(self.eval_split), 3),
+            "train_seconds": round(seconds, 1),
+            **self.agreement_with_teacher(model, transfer.images, v_transfer),
+            **(after_training(model) if after_training else {}),
+            **{f"cfg_{k}": v for k, v in asdict(stage.train).items() if k != "epochs"},
+            **provenance(device),
+        }
+        append_rows(self.runs_csv, [row])
+        append_rows(
+            self.epochs_csv,
+            [
+                {"run_id": row["run_id"], "model": model_name, "seed": self.seed, "preset": self.preset_name, **h}
+                for h in history
+            ],
+        )
+        self.rows.append(row)
+        print(f"{description}: {self.eval_name} errors {errors} (trained in {seconds:.0f} s)", flush=True)
+        return model
+
+    def agreement_with_teacher(self, student: nn.Module, transfer_images: torch.Tensor, v_transfer) -> dict:
+        """How closely a student matches its teacher: KL(p‖q) at T, and top-1 agreement, on both splits."""
+        if self.teacher_logits is None:
+            return {}
+        if v_transfer is None:  # a student trained on all training images
+            v_transfer = self.teacher_logits[0]
+        metrics = {}
+        for split_name, images, v in (
+            ("transfer", transfer_images, v_transfer),
+            (self.eval_name, self.eval_split.images, self.teacher_logits[1]),
+        ):
+            z = predict_logits(student, images)
+            metrics[f"{split_name}_kl"] = round(kl_divergence(z, v, self.temperature).item(), 6)
+            metrics[f"{split_name}_agreement"] = round((z.argmax(1) == v.argmax(1)).float().mean().item(), 6)
+        return metrics
+
+
+def mean_sd(values: list[float]) -> str:
+    if not values:
+        return "not run"
+    if len(values) == 1:
+        return f"{values[0]:.1f}"
+    return f"{statistics.mean(values):.1f} ± {statistics.stdev(values):.1f}"

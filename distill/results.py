@@ -18,14 +18,18 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 @functools.cache  # read once, when the first row is made: later commits must not relabel a run in progress
-def git_commit() -> str:
-    """The checkout's commit, with '-dirty' when tracked files differ from it; 'unknown' outside git."""
+def git_commit(root: Path = REPO_ROOT) -> str:
+    """The checkout's commit, with '-dirty' when tracked code differs from it; 'unknown' outside git."""
     try:
         commit = subprocess.run(
-            ["git", "rev-parse", "--short=12", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+            ["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True, text=True, check=True
         ).stdout.strip()
+        # results/ is data this code appends to while it runs, not code: it never makes a commit "dirty"
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT, capture_output=True, text=True
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)results"],
+            cwd=root,
+            capture_output=True,
+            text=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"

@@ -45,7 +45,8 @@ def read_csv(path: Path, required: list[str]) -> pd.DataFrame:
     for column in required:
         if column not in table.columns:
             sys.exit(f"error: {path} has no column '{column}'")
-        if column.endswith(("errors", "seed", "epoch", "minutes", "offset", "pct")) and not pd.api.types.is_numeric_dtype(table[column]):
+        numeric = column.endswith(("errors", "seed", "epoch", "minutes", "offset", "pct"))
+        if numeric and not pd.api.types.is_numeric_dtype(table[column]):
             sys.exit(f"error: {path}: column '{column}' holds non-numeric values")
     return table
 

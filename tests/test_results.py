@@ -35,3 +35,21 @@ def test_provenance_names_the_environment():
     assert row["device"].startswith("cpu")
     assert row["git_commit"] == git_commit() and row["git_commit"]
     assert row["finished_at"][:2] == "20"
+
+
+def test_appending_results_does_not_make_the_commit_dirty_but_editing_code_does(tmp_path):
+    import subprocess
+
+    def git(*args):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path, check=True)
+
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "runs.csv").write_text("a\n")
+    (tmp_path / "code.py").write_text("x = 1\n")
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-qm", "first")
+    (tmp_path / "results" / "runs.csv").write_text("a\n1\n")  # a run appended its row
+    assert not git_commit.__wrapped__(tmp_path).endswith("-dirty")
+    (tmp_path / "code.py").write_text("x = 2\n")
+    assert git_commit.__wrapped__(tmp_path).endswith("-dirty")

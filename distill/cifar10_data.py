@@ -15,15 +15,13 @@ per channel, i.e. x ↦ 2x − 1, applied once to the whole data set.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import pickle
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from distill.data import DATA_DIR_ENV, Dataset, DataUnavailable, Split
+from distill.data import DATA_DIR_ENV, Dataset, DataUnavailable, Split, torchvision_download
 
 FOLDER = "cifar-10-batches-py"
 TRAIN_BATCHES = [f"data_batch_{i}" for i in range(1, 6)]
@@ -45,15 +43,12 @@ def load_cifar10(root: Path, device: torch.device) -> Dataset:
 def _download(root: Path) -> None:
     from torchvision import datasets  # slow to import; only needed to download
 
-    try:
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            datasets.CIFAR10(root=str(root), train=True, download=True)
-    except Exception as error:  # URLError, RuntimeError(md5), OSError, ...
-        raise DataUnavailable(
-            f"CIFAR-10 is not in {root / FOLDER} and could not be downloaded ({type(error).__name__}); "
-            f"unpack cifar-10-python.tar.gz there, or point --data-dir or ${DATA_DIR_ENV} at the folder that holds "
-            f"{FOLDER}/."
-        ) from error
+    torchvision_download(
+        lambda: datasets.CIFAR10(root=str(root), train=True, download=True),
+        missing=f"CIFAR-10 is not in {root / FOLDER}",
+        fix=f"unpack cifar-10-python.tar.gz there, or point --data-dir or ${DATA_DIR_ENV} at the folder that "
+        f"holds {FOLDER}/.",
+    )
 
 
 def _read_batches(paths: list[Path], device: torch.device) -> Split:

@@ -51,6 +51,19 @@ class Dataset:
     test: Split
 
 
+def torchvision_download(make_dataset, missing: str, fix: str):
+    """``make_dataset()`` (a torchvision data set with download=True), or DataUnavailable in one sentence.
+
+    torchvision prints download attempts and mirror failures: they are swallowed,
+    so that the user's terminal shows our one line saying what is missing and how to fix it.
+    """
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            return make_dataset()
+    except Exception as error:  # URLError, RuntimeError(md5), OSError, ...
+        raise DataUnavailable(f"{missing} and could not be downloaded ({type(error).__name__}); {fix}") from error
+
+
 def load_mnist(root: Path, device: torch.device) -> Dataset:
     """Load MNIST from ``root/MNIST/raw`` (downloading there if missing), onto ``device``.
 
@@ -62,17 +75,12 @@ def load_mnist(root: Path, device: torch.device) -> Dataset:
     root = Path(root)
     splits = {}
     for is_train in (True, False):
-        try:
-            # torchvision prints download attempts and mirror failures: keep the
-            # user's terminal to our one-line message.
-            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-                dataset = datasets.MNIST(root=str(root), train=is_train, download=True)
-        except Exception as error:  # URLError, RuntimeError(md5), OSError, ...
-            raise DataUnavailable(
-                f"MNIST is not in {root / 'MNIST' / 'raw'} and could not be downloaded "
-                f"({type(error).__name__}); put the four MNIST .gz files there, or point "
-                f"--data-dir or ${DATA_DIR_ENV} at a folder that holds MNIST/raw/."
-            ) from error
+        dataset = torchvision_download(
+            lambda: datasets.MNIST(root=str(root), train=is_train, download=True),
+            missing=f"MNIST is not in {root / 'MNIST' / 'raw'}",
+            fix="put the four MNIST .gz files there, or point --data-dir or "
+            f"${DATA_DIR_ENV} at a folder that holds MNIST/raw/.",
+        )
         images = dataset.data.to(device=device, dtype=torch.float32).div_(255)
         splits[is_train] = Split(images, dataset.targets.to(device))
     return Dataset(train=splits[True], test=splits[False])

@@ -7,6 +7,8 @@ Reads results/mnist/{runs,epochs,offset_sweeps}.csv and results/cifar10/runs.csv
     figures/mnist_offsets.png          omit3 / only78: test errors vs the bias offset
     figures/mnist_temperature.png      test errors vs T for each student size
     figures/cifar10.png                test accuracy per recipe and model
+    figures/logit_matching_limit.png   §2.1: the soft gradient approaches logit matching as T grows
+    figures/dark_knowledge.png         the seed-0 teacher's probabilities at T = 1 and 20 (needs MNIST + cache)
 and refreshes the headline table in README.md (between its headline markers).
 An experiment without rows is shown as "not run" and its figure is skipped with a note.
 Running it twice on the same CSVs gives the same files.
@@ -26,8 +28,15 @@ import pandas as pd  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import torch  # noqa: E402
+
+from distill.data import DATA_DIR_ENV, load_mnist, resolve_data_dir  # noqa: E402
+from distill.illustrations import plot_dark_knowledge, plot_logit_matching_limit  # noqa: E402
 from distill.mnist import PUBLISHED_TEST_ERRORS  # noqa: E402
+from distill.presets import MNIST_PRESETS  # noqa: E402
+from distill.teacher_cache import load_teacher, teacher_key  # noqa: E402
 from distill.temperature_sweep import verdict  # noqa: E402
+from distill.train import predict_logits  # noqa: E402
 from distill.transfer_sets import TRANSFER_SET_EXPERIMENTS  # noqa: E402
 
 MODELS = list(PUBLISHED_TEST_ERRORS)
@@ -110,8 +119,8 @@ def gap_closed(runs: pd.DataFrame, preset: str) -> str:
     return f"Gap closed by distillation, (alone − distilled)/(alone − teacher): {per_seed} (published: 91 %).\n"
 
 
-def devices_of(runs: pd.DataFrame, preset: str) -> str:
-    selected = runs[(runs.preset == preset) & (runs.experiment == "main")]
+def devices_of(runs: pd.DataFrame, preset: str, experiments: tuple[str, ...] = ("main",)) -> str:
+    selected = runs[(runs.preset == preset) & runs.experiment.isin(experiments)]
     return ", ".join(sorted(selected.device.dropna().unique())) or "no runs"
 
 
@@ -205,7 +214,8 @@ def transfer_markdown(runs: pd.DataFrame, preset: str) -> str:
             lines.append(
                 f"| {name} | {label} | {'—' if value is None else value} | {mean_sd(measured)} | {difference} |"
             )
-    return "\n".join(lines) + "\n"
+    device = devices_of(runs, preset, tuple(TRANSFER_SET_EXPERIMENTS))
+    return f"`{preset}` preset, mean ± sd over seeds; {device}.\n\n" + "\n".join(lines) + "\n"
 
 
 def temperature_markdown(runs: pd.DataFrame, preset: str) -> str:
@@ -228,7 +238,9 @@ def temperature_markdown(runs: pd.DataFrame, preset: str) -> str:
         "Paper: with ≥ 300 units per layer all T above 8 give fairly similar results; "
         "with 30 units T in 2.5–4 works significantly better than higher or lower T."
     )
-    return "\n".join(lines) + "\n\n" + paper + "\n\n" + "\n".join(claims) + "\n"
+    device = devices_of(runs, preset, ("temperature",))
+    header = f"Test errors, `{preset}` preset, mean ± sd over seeds; {device}.\n\n"
+    return header + "\n".join(lines) + "\n\n" + paper + "\n\n" + "\n".join(claims) + "\n"
 
 
 def cifar_markdown(cifar: pd.DataFrame | None) -> str:
@@ -329,6 +341,33 @@ def plot_cifar(cifar: pd.DataFrame | None, path: Path) -> str:
     return ""
 
 
+def plot_limit(path: Path) -> str:
+    fig, ax = plt.subplots(figsize=(6.4, 3.4))
+    plot_logit_matching_limit(ax, [1, 1.5, 2, 3, 5, 8, 12, 20, 30, 50, 80, 130, 200])
+    save(fig, path)
+    return ""
+
+
+DARK_KNOWLEDGE_DIGITS = (2, 3, 4, 7, 9)  # the first test image of each
+
+
+def plot_teacher_soft_targets(data_dir: str | None, cache_dir: Path, path: Path) -> str:
+    """The paper preset's seed-0 teacher on a few test digits, at T = 1 and T = 20 (needs MNIST and the cache)."""
+    root = resolve_data_dir(data_dir)
+    if not (root / "MNIST" / "raw").is_dir():
+        return f"{path.name}: skipped, MNIST not found under {root} (set --data-dir or ${DATA_DIR_ENV})"
+    data = load_mnist(root, torch.device("cpu"))
+    stage = MNIST_PRESETS["paper"].teacher
+    key = teacher_key(stage, 0, data.train)
+    teacher = stage.build()
+    if load_teacher(cache_dir / f"teacher-{key}.pt", key, teacher) is None:
+        return f"{path.name}: skipped, no cached paper-preset teacher for seed 0 in {cache_dir}"
+    index = [int((data.test.labels == digit).nonzero()[0]) for digit in DARK_KNOWLEDGE_DIGITS]
+    images = data.test.images[index]
+    save(plot_dark_knowledge(images, predict_logits(teacher, images)), path)
+    return ""
+
+
 def plot_headline(runs: pd.DataFrame, table: pd.DataFrame, preset: str, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     main = runs[(runs.experiment == "main") & (runs.preset == preset) & (runs.eval_split == "test")]
@@ -383,6 +422,10 @@ def main(argv=None) -> int:
     parser.add_argument("--preset", default="paper", help="which preset's runs to summarise (default: paper)")
     parser.add_argument("--readme", default="README.md", help="README whose headline block is refreshed")
     parser.add_argument("--reproduce", default="REPRODUCE.md", help="REPRODUCE.md whose MNIST block is refreshed")
+    parser.add_argument(
+        "--data-dir", default=None, help=f"MNIST for the dark-knowledge figure (default: ${DATA_DIR_ENV} or ./data)"
+    )
+    parser.add_argument("--cache-dir", default="cache", help="cached teachers (default: cache)")
     args = parser.parse_args(argv)
     results, figures = Path(args.results), Path(args.figures)
     runs_csv = results / "mnist" / "runs.csv"
@@ -412,6 +455,8 @@ def main(argv=None) -> int:
         plot_offsets(runs, sweeps, args.preset, figures / "mnist_offsets.png"),
         plot_temperature(runs, args.preset, figures / "mnist_temperature.png"),
         plot_cifar(cifar, figures / "cifar10.png"),
+        plot_limit(figures / "logit_matching_limit.png"),
+        plot_teacher_soft_targets(args.data_dir, Path(args.cache_dir), figures / "dark_knowledge.png"),
     ]
     for note in filter(None, notes):
         print(f"note: {note}")

@@ -87,3 +87,67 @@ def test_malformed_csv_names_file_and_column(tmp_path, damage, message):
     with pytest.raises(SystemExit) as raised:
         load_script("figures").main(elsewhere(tmp_path, results))
     assert message in str(raised.value) and "runs.csv" in str(raised.value)
+
+
+def write_experiment_fixture(results):
+    """omit3 / only78 with their offset sweeps, a two-seed temperature sweep, CIFAR-10 rows, wall times."""
+    common = {"preset": "paper", "eval_split": "test", "device": "cpu (test)", "train_seconds": 1.0}
+    rows, sweeps = [], []
+    for seed in (0, 1):
+        for name, base, best, prior in (("omit3", 150, 1.5, 2.0), ("only78", 2000, -5.0, -4.5)):
+            run_id = f"{name}{seed}"
+            rows.append({**common, "run_id": run_id, "experiment": name, "model": "distilled", "hidden": "800-800",
+                         "seed": seed, "test_errors": base + seed * 10, "test_error_pct": (base + seed * 10) / 100,
+                         "class_errors": 60, "test_optimal_offset": best, "test_optimal_test_errors": base // 2,
+                         "test_optimal_test_error_pct": base / 200, "test_optimal_class_correct_pct": 98.0,
+                         "prior_offset": prior, "prior_test_errors": base // 2 + 5,
+                         "prior_test_error_pct": base / 200 + 0.05})  # fmt: skip
+            sweeps += [{"run_id": run_id, "seed": seed, "offset": o / 10, "test_errors": base - o} for o in range(10)]
+        for width, t, errors in (
+            ("30-30", 3.0, 230),
+            ("30-30", 20.0, 330),
+            ("800-800", 3.0, 120),
+            ("800-800", 20.0, 95),
+        ):
+            rows.append({**common, "run_id": f"t{seed}{width}{t}", "experiment": "temperature",
+                         "model": "distilled", "hidden": width, "temperature": t, "seed": seed,
+                         "test_errors": errors + 2 * seed})  # fmt: skip
+    existing = pd.read_csv(results / "mnist" / "runs.csv")
+    pd.concat([existing, pd.DataFrame(rows)]).to_csv(results / "mnist" / "runs.csv", index=False)
+    pd.DataFrame(sweeps).to_csv(results / "mnist" / "offset_sweeps.csv", index=False)
+    (results / "cifar10").mkdir()
+    cifar = [{"run_id": f"c{m}", "model": m, "recipe": r, "preset": "quick", "epochs": 3, "test_error_pct": e,
+              "device": "cpu (test)", "seed": 0} for m, r, e in (("teacher", "", 40.0), ("distilled", "seed", 50.0),
+                                                                  ("baseline", "corrected", 45.0))]  # fmt: skip
+    pd.DataFrame(cifar).to_csv(results / "cifar10" / "runs.csv", index=False)
+    wall = {"command": "python replicate/mnist.py --experiment all", "wall_minutes": 42.5, "device": "cpu (test)",
+            "torch_version": "2.x", "git_commit": "abc", "finished_at": "2026-01-01T00:00:00+00:00"}  # fmt: skip
+    pd.DataFrame([wall]).to_csv(results / "mnist" / "wall_times.csv", index=False)
+
+
+def test_every_experiment_gets_its_table_and_figure(tmp_path):
+    results = tmp_path / "results"
+    write_fixture(results)
+    write_experiment_fixture(results)
+    reproduce = tmp_path / "REPRODUCE.md"
+    reproduce.write_text(
+        "".join(f"<!-- {b}:start -->\nx\n<!-- {b}:end -->\n" for b in ("reproduce-wall-times", "reproduce-transfer"))
+    )
+    args = elsewhere(tmp_path, results)
+    args[args.index("--reproduce") + 1] = str(reproduce)
+    assert load_script("figures").main(args + ["--data-dir", str(tmp_path / "no-data")]) == 0
+    summary = (results / "SUMMARY.md").read_text()
+    assert "| omit3 | test errors, no offset | 206 | 155.0 ± 7.1 (n=2) | -51.0 |" in summary
+    assert "| only78 | test error %, no offset | 47.3 | 20.1 ± 0.1 (n=2) | -27.2 |" in summary
+    assert (
+        "| omit3 | offset on the bias of 3, chosen on **test** (as the paper) | 3.5 | 1.5 ± 0.0 (n=2) | -2.0 |"
+        in summary
+    )
+    assert "| 3 | 231.0 ± 1.4 (n=2) | 121.0 ± 1.4 (n=2) |" in summary
+    assert "30-30: best T = 3" in summary and "800-800: best T = 20" in summary
+    assert "| quick | seed | distilled | 3 | 50.00 (n=1) |" in summary
+    for name in ("mnist_offsets", "mnist_temperature", "cifar10", "logit_matching_limit"):
+        assert (tmp_path / "f" / f"{name}.png").stat().st_size > 10_000
+    assert not (tmp_path / "f" / "dark_knowledge.png").exists()  # no MNIST here: skipped, with a note
+    text = reproduce.read_text()
+    assert "`python replicate/mnist.py --experiment all` | cpu (test) | 2.x | abc | 42.5 |" in text

@@ -268,6 +268,36 @@ def wall_times_markdown(results: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def glance_markdown(runs: pd.DataFrame, cifar: pd.DataFrame | None, preset: str) -> str:
+    """The other results in one short table for the README: published next to measured."""
+    lines = ["| result | published | measured (mean ± sd, n seeds) |", "|---|---|---|"]
+    for name, experiment in TRANSFER_SET_EXPERIMENTS.items():
+        rows = runs[(runs.experiment == name) & (runs.preset == preset)]
+        percent = "test_error_pct" in experiment.published
+        error, unit = ("test_error_pct", "% test error") if percent else ("test_errors", "test errors")
+        published = experiment.published
+        if rows.empty:
+            lines.append(f"| {name}: {unit} | {published[error]} | not run |")
+            continue
+        offsets = {c: mean_sd(rows[f"{c}_offset"].astype(float)).split(" (")[0] for c in ("test_optimal", "prior")}
+        lines += [
+            f"| {name}: {unit}, no bias offset | {published[error]} | {mean_sd(rows[error].astype(float))} |",
+            f"| {name}: {unit}, offset chosen on test | {published[f'offset_{error}']} (offset "
+            f"{experiment.published_offset:+g}) | {mean_sd(rows[f'test_optimal_{error}'].astype(float))} "
+            f"(offset {offsets['test_optimal']}) |",
+            f"| {name}: {unit}, offset chosen without test data | — | "
+            f"{mean_sd(rows[f'prior_{error}'].astype(float))} (offset {offsets['prior']}) |",
+        ]
+    sweep = runs[(runs.experiment == "temperature") & (runs.preset == preset)]
+    claims = verdict(sweep.to_dict("records")) if len(sweep) else ["not run"]
+    lines.append(
+        f"| temperature × size | 30 units: T 2.5–4 best; ≥ 300: all T above 8 similar | {'<br>'.join(claims)} |"
+    )
+    measured = "not run on real CIFAR-10 yet (see REPRODUCE.md)" if cifar is None or cifar.empty else "see SUMMARY"
+    lines.append(f"| CIFAR-10 example of seed 003 | no accuracy given | {measured} |")
+    return "\n".join(lines) + "\n"
+
+
 def plot_offsets(runs: pd.DataFrame, sweeps: pd.DataFrame | None, preset: str, path: Path) -> str:
     """Test errors vs offset for omit3 and only78, the published and the chosen offsets marked."""
     if sweeps is None or sweeps.empty:
@@ -478,8 +508,10 @@ def main(argv=None) -> int:
         reproduce.write_text(text)
     readme = Path(args.readme)
     if readme.exists() and "<!-- headline:start -->" in readme.read_text():
-        block = summary + "\n![headline](figures/mnist_headline.png)\n"
-        readme.write_text(replace_block(readme.read_text(), block, "headline"))
+        text = replace_block(readme.read_text(), summary + "\n![headline](figures/mnist_headline.png)\n", "headline")
+        if "<!-- glance:start -->" in text:
+            text = replace_block(text, glance_markdown(runs, cifar, args.preset), "glance")
+        readme.write_text(text)
     print(summary)
     return 0
 

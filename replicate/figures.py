@@ -35,7 +35,7 @@ from distill.illustrations import plot_dark_knowledge, plot_logit_matching_limit
 from distill.mnist import PUBLISHED_TEST_ERRORS  # noqa: E402
 from distill.presets import MNIST_PRESETS  # noqa: E402
 from distill.teacher_cache import load_teacher, teacher_key  # noqa: E402
-from distill.temperature_sweep import verdict  # noqa: E402
+from distill.temperature_sweep import COLLAPSED_ERRORS, verdict  # noqa: E402
 from distill.train import predict_logits  # noqa: E402
 from distill.transfer_sets import TRANSFER_SET_EXPERIMENTS  # noqa: E402
 
@@ -229,7 +229,7 @@ def temperature_markdown(runs: pd.DataFrame, preset: str) -> str:
     lines.append(
         "| student alone | " + " | ".join(mean_sd(alone[alone.hidden == h].test_errors) for h in widths) + " |"
     )
-    distilled = rows[rows.model == "distilled"]
+    distilled = rows[(rows.model == "distilled") & (rows.test_errors < COLLAPSED_ERRORS)]  # collapsed: named below
     for t in sorted(distilled.temperature.astype(float).unique()):
         at_t = distilled[distilled.temperature.astype(float) == t]
         lines.append(f"| {t:g} | " + " | ".join(mean_sd(at_t[at_t.hidden == h].test_errors) for h in widths) + " |")
@@ -327,6 +327,7 @@ def plot_offsets(runs: pd.DataFrame, sweeps: pd.DataFrame | None, preset: str, p
 
 def plot_temperature(runs: pd.DataFrame, preset: str, path: Path) -> str:
     rows = runs[(runs.experiment == "temperature") & (runs.preset == preset) & (runs.model == "distilled")]
+    rows = rows[rows.test_errors < COLLAPSED_ERRORS]
     if rows.empty:
         return f"{path.name}: skipped, no temperature sweep logged"
     widths = sorted(rows.hidden.unique(), key=lambda h: int(h.split("-")[0]))

@@ -36,3 +36,13 @@ def test_one_seed_judges_nothing():
     rows = [{"model": "distilled", "hidden": "300-300", "temperature": t, "test_errors": 100} for t in TEMPERATURES]
     (line,) = verdict(rows)
     assert "one seed only" in line
+
+
+def test_a_collapsed_student_is_named_and_left_out_of_the_verdict():
+    clear = {t: (300 if 2.5 <= t <= 4 else 340) for t in TEMPERATURES}
+    rows = rows_for("30-30", clear, spread=4)
+    dead = next(r for r in rows if r["temperature"] == 20.0)
+    dead.update(test_errors=8990, seed=1)
+    lines = verdict(rows)
+    assert "HOLDS" in lines[0]  # one dead student does not swamp the seed spread
+    assert lines[1] == "30-30 at T = 20 seed 1 collapsed (8990 errors: every hidden unit dead) and is left out above."

@@ -50,9 +50,8 @@ def plot_logit_matching_limit(ax, temperatures: list[float]) -> None:
 
 def plot_dark_knowledge(images: torch.Tensor, teacher_logits: torch.Tensor, temperatures=(1.0, 20.0)):
     """One row per digit: the image, then the teacher's class probabilities at each temperature."""
-    fig, axes = plt.subplots(
-        len(images), 1 + len(temperatures), figsize=(2.2 + 2.6 * len(temperatures), 1.3 * len(images))
-    )
+    size = (2.2 + 2.6 * len(temperatures), 1.3 * len(images))
+    fig, axes = plt.subplots(len(images), 1 + len(temperatures), figsize=size, squeeze=False)
     for row, (image, logits) in enumerate(zip(images, teacher_logits)):
         axes[row, 0].imshow(image.cpu(), cmap="gray_r")
         axes[row, 0].axis("off")

@@ -7,7 +7,7 @@ p = softmax(v/T) the teacher's soft targets.
     soft term  C_soft = T² · mean_batch[ −Σ_i p_i log q_i ]      (cross-entropy at temperature T;
                                                                computed as T²·KL(p‖q), same gradient)
     hard term  C_hard = mean_batch[ −log softmax(z)_y ]          (ordinary cross-entropy, T = 1)
-    loss       C = C_soft + hard_weight · C_hard
+    loss       C = soft_weight · C_soft + hard_weight · C_hard   (soft_weight 1 on MNIST)
 
 Why T²: ∂(−Σ p log q)/∂z_i = (1/T)(q_i − p_i) (§2.1), and for high T that is
 ≈ (z_i − v_i)/(N T²) with N classes: the soft gradients shrink as 1/T². Multiplying

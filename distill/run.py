@@ -116,9 +116,11 @@ class Run:
         """
         if self.teacher_logits is None:
             raise RuntimeError("use_teacher() must come before distill()")
-        transfer = torch.ones(len(self.train_split), dtype=torch.bool) if transfer is None else transfer
-        split = self.train_split.subset(transfer.to(self.train_split.labels.device))
-        v = self.teacher_logits[0][transfer.to(self.teacher_logits[0].device)]
+        if transfer is None:  # the whole training set, without a copy
+            split, v = self.train_split, self.teacher_logits[0]
+        else:
+            split = self.train_split.subset(transfer.to(self.train_split.labels.device))
+            v = self.teacher_logits[0][transfer.to(self.teacher_logits[0].device)]
         self.temperature = temperature
         weights = {"hard_weight": hard_weight, "soft_weight": soft_weight, "soft_term": soft_term}
         loss = lambda z, i: distillation_loss(z, v[i], split.labels[i], temperature, **weights)

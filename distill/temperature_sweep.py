@@ -43,14 +43,14 @@ COLLAPSED_ERRORS = 5000  # half the test set wrong: the student died (all ReLUs 
 def collapsed(rows: list[dict], column: str = "test_errors") -> list[dict]:
     """Students that collapsed to a constant prediction. They say nothing about T and are left out of the
     verdict, but counted and named in it."""
-    return [r for r in rows if float(r[column]) >= COLLAPSED_ERRORS]
+    return [r for r in rows if r["model"] == "distilled" and float(r[column]) >= COLLAPSED_ERRORS]
 
 
 def errors_by_cell(rows: list[dict], column: str) -> dict[tuple[str, float | None], list[float]]:
     """(hidden, T) -> errors of each seed, collapsed students left out; T is None for the students alone."""
     cells = defaultdict(list)
     for r in rows:
-        if float(r[column]) >= COLLAPSED_ERRORS:
+        if r["model"] == "distilled" and float(r[column]) >= COLLAPSED_ERRORS:
             continue
         temperature = float(r["temperature"]) if r["model"] == "distilled" else None
         cells[(r["hidden"], temperature)].append(float(r[column]))
@@ -70,39 +70,47 @@ def verdict(rows: list[dict], column: str = "test_errors") -> list[str]:
     """One plain sentence per width: best T, and whether the paper's claim for that size holds.
 
     "Significantly better" / "similar" use a rough two-standard-error rule: two
-    means differ when they are more than 2·s·√(2/n) apart, s being the pooled
-    seed-to-seed sd of that width and n the seeds per cell.
+    cells' means differ when they are more than 2·s·√(1/n_a + 1/n_b) apart, s being
+    the seed-to-seed sd pooled over that width's cells and n_a, n_b their seeds.
     """
     cells = errors_by_cell(rows, column)
     lines = []
     for hidden in dict.fromkeys(r["hidden"] for r in rows):
-        means = {t: statistics.mean(v) for (h, t), v in cells.items() if h == hidden and t is not None}
-        if not means:
+        seeds = {t: v for (h, t), v in cells.items() if h == hidden and t is not None}
+        if not seeds:
             continue
-        n = max(len(v) for (h, t), v in cells.items() if h == hidden and t is not None)
-        margin = 2 * pooled_sd(cells, hidden) * math.sqrt(2 / n)
+        means = {t: statistics.mean(v) for t, v in seeds.items()}
+        sd = pooled_sd(cells, hidden)
+
+        def margin(t_a: float, t_b: float) -> float:
+            """Two standard errors of the difference between two cells' means."""
+            return 2 * sd * math.sqrt(1 / len(seeds[t_a]) + 1 / len(seeds[t_b]))
+
         best = min(means, key=means.get)
-        text = f"{hidden}: best T = {best:g} ({means[best]:.1f} errors, n={n} seeds, 2-s.e. margin {margin:.1f})"
+        n = max(len(v) for v in seeds.values())
+        text = f"{hidden}: best T = {best:g} ({means[best]:.1f} errors, n={n} seeds, seed sd {sd:.1f})"
         width = int(hidden.split("-")[0])
-        if n < 2:
+        inside = {t: m for t, m in means.items() if SMALL_STUDENT_BEST[0] <= t <= SMALL_STUDENT_BEST[1]}
+        outside = {t: m for t, m in means.items() if t not in inside}
+        high = {t: m for t, m in means.items() if t >= LARGE_STUDENT_FLAT_FROM}
+        if sd == 0:
             lines.append(text + "; one seed only, so no claim is judged.")
             continue
-        if width <= 30:
-            inside = [m for t, m in means.items() if SMALL_STUDENT_BEST[0] <= t <= SMALL_STUDENT_BEST[1]]
-            outside = [m for t, m in means.items() if not SMALL_STUDENT_BEST[0] <= t <= SMALL_STUDENT_BEST[1]]
-            lead = min(outside) - min(inside)
-            holds = lead > margin
+        if width <= 30 and inside and outside:
+            t_in, t_out = min(inside, key=inside.get), min(outside, key=outside.get)
+            lead, bound = outside[t_out] - inside[t_in], margin(t_in, t_out)
             text += (
-                f"; best T in 2.5–4 beats the best T outside it by {lead:.1f} errors: the paper's claim "
-                f"(2.5–4 significantly better) {'HOLDS' if holds else 'does NOT hold'} on these runs."
+                f"; best T in 2.5–4 beats the best T outside it (T = {t_out:g}) by {lead:.1f} errors, 2-s.e. "
+                f"margin {bound:.1f}: the paper's claim (2.5–4 significantly better) "
+                f"{'HOLDS' if lead > bound else 'does NOT hold'} on these runs."
             )
-        elif width >= 300:
-            high = {t: m for t, m in means.items() if t >= LARGE_STUDENT_FLAT_FROM}
-            spread = max(high.values()) - min(high.values())
-            holds = spread <= margin
+        elif width >= 300 and len(high) > 1:
+            t_low, t_high = min(high, key=high.get), max(high, key=high.get)
+            spread, bound = high[t_high] - high[t_low], margin(t_low, t_high)
             text += (
-                f"; T ≥ {LARGE_STUDENT_FLAT_FROM:g} spans {spread:.1f} errors: the paper's claim "
-                f"(all T above 8 similar) {'HOLDS' if holds else 'does NOT hold'} on these runs."
+                f"; T ≥ {LARGE_STUDENT_FLAT_FROM:g} spans {spread:.1f} errors, 2-s.e. margin {bound:.1f}: the "
+                f"paper's claim (all T above 8 similar) {'HOLDS' if spread <= bound else 'does NOT hold'}"
+                " on these runs."
             )
         lines.append(text)
     for r in collapsed(rows, column):

@@ -33,7 +33,7 @@ class TrainConfig:
     epochs: int
     batch_size: int = 100  # images per step (the 2012 dropout recipe used 100)
     lr: float = 0.1  # peak learning rate of SGD
-    momentum: float = 0.9  # Nesterov momentum
+    momentum: float = 0.9  # SGD momentum (Nesterov unless nesterov=False)
     warmup: float = 0.02  # fraction of all steps with a linear warm-up from 0 to lr
     max_norm: float | None = None  # bound on each hidden unit's incoming weight norm (teacher only)
     jitter: int = 0  # random translation of every image by up to this many pixels in x and y (teacher only)
@@ -41,6 +41,10 @@ class TrainConfig:
     nesterov: bool = True  # Nesterov momentum (False: the classical momentum of torch.optim.SGD's default)
     schedule: str = "warmup-linear"  # "warmup-linear": warm-up, then linear decay to 0; "constant": lr throughout
     drop_last: bool = True  # drop each epoch's last, partial batch (False: train on it too, as a DataLoader does)
+
+    def __post_init__(self):
+        if self.schedule not in ("warmup-linear", "constant"):
+            raise ValueError(f"schedule must be 'warmup-linear' or 'constant', got {self.schedule!r}")
 
 
 class ModelStage(Protocol):
@@ -89,7 +93,7 @@ def train(
     evaluate: EvalFn,
     description: str,
 ) -> tuple[list[dict], float]:
-    """Train ``model`` on ``images`` (N, 28, 28) with ``loss_fn``; return per-epoch logs and train seconds.
+    """Train ``model`` on ``images`` (N, …) with ``loss_fn``; return per-epoch logs and train seconds.
 
     ``loss_fn`` receives the batch's indices into ``images`` so that it can look up
     whatever targets it needs: labels, the teacher's logits, or both.

@@ -50,7 +50,10 @@ plt.rcParams.update({"figure.dpi": 110})
 
 def read_csv(path: Path, required: list[str]) -> pd.DataFrame:
     """A results CSV with the columns this script needs; a clear error naming file and column if not."""
-    table = pd.read_csv(path)
+    try:
+        table = pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        sys.exit(f"error: {path} is empty; delete it or rerun the experiment that writes it")
     for column in required:
         if column not in table.columns:
             sys.exit(f"error: {path} has no column '{column}'")
@@ -62,8 +65,7 @@ def read_csv(path: Path, required: list[str]) -> pd.DataFrame:
 
 def headline(runs: pd.DataFrame, preset: str) -> pd.DataFrame:
     """One line per model: published, measured mean ± sd over seeds, difference."""
-    main = runs[(runs.experiment == "main") & (runs.preset == preset) & (runs.eval_split == "test")]
-    main = main.drop_duplicates("run_id")
+    main = headline_rows(runs, preset)
     lines = []
     for model in MODELS:
         errors = main[main.model == model].test_errors
@@ -103,14 +105,16 @@ def markdown(table: pd.DataFrame, preset: str, device: str) -> str:
 def preset_summary(runs: pd.DataFrame, preset: str) -> str:
     """The markdown table of one preset, the gap closed, and the wall time of each seed."""
     table = markdown(headline(runs, preset), preset, devices_of(runs, preset))
-    wall = f"Wall time per seed (≈, all three models): {seed_wall_minutes(runs, preset)}.\n"
+    wall = (
+        f"Training time per seed (teacher + both students, evaluation excluded): {seed_train_minutes(runs, preset)}. "
+        "End-to-end wall times: REPRODUCE.md.\n"
+    )
     return f"{table}\n{gap_closed(runs, preset)}\n{wall}"
 
 
 def gap_closed(runs: pd.DataFrame, preset: str) -> str:
     """Share of the student-alone-to-teacher gap that distillation closes, per seed (§3: (146−74)/(146−67) = 91 %)."""
-    main = runs[(runs.experiment == "main") & (runs.preset == preset) & (runs.eval_split == "test")]
-    errors = main.drop_duplicates("run_id").pivot_table(index="seed", columns="model", values="test_errors")
+    errors = headline_rows(runs, preset).pivot_table(index="seed", columns="model", values="test_errors")
     if not set(MODELS) <= set(errors.columns):
         return ""
     errors = errors.dropna()
@@ -119,22 +123,24 @@ def gap_closed(runs: pd.DataFrame, preset: str) -> str:
     return f"Gap closed by distillation, (alone − distilled)/(alone − teacher): {per_seed} (published: 91 %).\n"
 
 
+def headline_rows(runs: pd.DataFrame, preset: str) -> pd.DataFrame:
+    """The headline's rows of a preset on the test set: its students, and each seed's teacher whichever
+    experiment happened to train it (a cached teacher keeps the tag of its first run)."""
+    headline_models = (runs.experiment == "main") | (runs.model == "teacher")
+    return runs[headline_models & (runs.preset == preset) & (runs.eval_split == "test")]
+
+
 def devices_of(runs: pd.DataFrame, preset: str, experiments: tuple[str, ...] = ("main",)) -> str:
     selected = runs[(runs.preset == preset) & runs.experiment.isin(experiments)]
     return ", ".join(sorted(selected.device.dropna().unique())) or "no runs"
 
 
-def seed_wall_minutes(runs: pd.DataFrame, preset: str) -> str:
-    """≈ wall time of each seed: from its teacher's start (finish minus training time) to its last model's finish."""
-    main = runs[(runs.experiment == "main") & (runs.preset == preset)].drop_duplicates("run_id")
+def seed_train_minutes(runs: pd.DataFrame, preset: str) -> str:
+    """Training time of each complete seed: teacher + both students, per-epoch evaluation excluded."""
     spans = []
-    for seed, group in main.groupby("seed"):
-        finished = pd.to_datetime(group.finished_at)
-        teacher = group[group.model == "teacher"]
-        if teacher.empty or len(group) < 3:
-            continue
-        start = pd.to_datetime(teacher.finished_at.iloc[0]) - pd.Timedelta(seconds=float(teacher.train_seconds.iloc[0]))
-        spans.append(f"seed {seed}: {(finished.max() - start).total_seconds() / 60:.1f} min")
+    for seed, group in headline_rows(runs, preset).groupby("seed"):
+        if set(MODELS) <= set(group.model):
+            spans.append(f"seed {seed}: {group.train_seconds.sum() / 60:.1f} min")
     return "; ".join(spans) or "no complete seed"
 
 
@@ -189,7 +195,7 @@ def transfer_markdown(runs: pd.DataFrame, preset: str) -> str:
         "|---|---|---:|---:|---:|",
     ]
     for name, experiment in TRANSFER_SET_EXPERIMENTS.items():
-        rows = runs[(runs.experiment == name) & (runs.preset == preset)]
+        rows = runs[(runs.experiment == name) & (runs.preset == preset) & (runs.model == "distilled")]
         published = experiment.published
         unit = "test error %" if "test_error_pct" in published else "test errors"
         error = "test_error_pct" if "test_error_pct" in published else "test_errors"
@@ -243,11 +249,17 @@ def temperature_markdown(runs: pd.DataFrame, preset: str) -> str:
     return header + "\n".join(lines) + "\n\n" + paper + "\n\n" + "\n".join(claims) + "\n"
 
 
+def with_accuracy(cifar: pd.DataFrame) -> pd.DataFrame:
+    """CIFAR-10 rows with test accuracy, and the teacher (no recipe: it serves both) labelled "shared"."""
+    recipe = cifar.recipe if "recipe" in cifar else pd.Series("", index=cifar.index)
+    return cifar.assign(accuracy=100 - cifar.test_error_pct.astype(float), recipe=recipe.fillna("shared"))
+
+
 def cifar_markdown(cifar: pd.DataFrame | None) -> str:
     if cifar is None or cifar.empty:
         return "CIFAR-10: not run.\n"
     lines = ["| preset | recipe | model | epochs | test accuracy (%) | device |", "|---|---|---|---:|---:|---|"]
-    cifar = cifar.assign(accuracy=100 - cifar.test_error_pct.astype(float), recipe=cifar.recipe.fillna("shared"))
+    cifar = with_accuracy(cifar)
     for (preset, recipe, model, epochs), group in cifar.groupby(["preset", "recipe", "model", "epochs"], sort=False):
         devices = ", ".join(sorted(group.device.unique()))
         lines.append(f"| {preset} | {recipe} | {model} | {epochs} | {mean_sd(group.accuracy, 2)} | {devices} |")
@@ -272,7 +284,7 @@ def glance_markdown(runs: pd.DataFrame, cifar: pd.DataFrame | None, preset: str)
     """The other results in one short table for the README: published next to measured."""
     lines = ["| result | published | measured (mean ± sd, n seeds) |", "|---|---|---|"]
     for name, experiment in TRANSFER_SET_EXPERIMENTS.items():
-        rows = runs[(runs.experiment == name) & (runs.preset == preset)]
+        rows = runs[(runs.experiment == name) & (runs.preset == preset) & (runs.model == "distilled")]
         percent = "test_error_pct" in experiment.published
         error, unit = ("test_error_pct", "% test error") if percent else ("test_errors", "test errors")
         published = experiment.published
@@ -304,7 +316,7 @@ def plot_offsets(runs: pd.DataFrame, sweeps: pd.DataFrame | None, preset: str, p
         return f"{path.name}: skipped, no offset sweeps logged"
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
     for ax, (name, experiment) in zip(axes, TRANSFER_SET_EXPERIMENTS.items()):
-        rows = runs[(runs.experiment == name) & (runs.preset == preset)]
+        rows = runs[(runs.experiment == name) & (runs.preset == preset) & (runs.model == "distilled")]
         curves = sweeps[sweeps.run_id.isin(rows.run_id)]
         for i, (_, curve) in enumerate(curves.groupby("seed")):
             ax.plot(curve.offset, curve.test_errors, color="#3b75af", lw=1, label="seeds" if i == 0 else None)
@@ -357,7 +369,7 @@ def plot_temperature(runs: pd.DataFrame, preset: str, path: Path) -> str:
 def plot_cifar(cifar: pd.DataFrame | None, path: Path) -> str:
     if cifar is None or cifar.empty:
         return f"{path.name}: skipped, no CIFAR-10 rows"
-    cifar = cifar.assign(accuracy=100 - cifar.test_error_pct.astype(float), recipe=cifar.recipe.fillna("shared"))
+    cifar = with_accuracy(cifar)
     groups = cifar.groupby(["preset", "recipe", "model"], sort=False).accuracy
     fig, ax = plt.subplots(figsize=(6.4, 3.2))
     labels = []
@@ -401,7 +413,7 @@ def plot_teacher_soft_targets(data_dir: str | None, cache_dir: Path, path: Path)
 
 def plot_headline(runs: pd.DataFrame, table: pd.DataFrame, preset: str, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
-    main = runs[(runs.experiment == "main") & (runs.preset == preset) & (runs.eval_split == "test")]
+    main = headline_rows(runs, preset)
     for x, line in enumerate(table.itertuples()):
         errors = main[main.model == line.model].test_errors
         ax.bar(x - 0.2, line.published, width=0.4, color="#bbbbbb", label="published" if x == 0 else None)
@@ -417,8 +429,10 @@ def plot_headline(runs: pd.DataFrame, table: pd.DataFrame, preset: str, path: Pa
     save(fig, path)
 
 
-def plot_learning_curves(runs: pd.DataFrame, epochs: pd.DataFrame, preset: str, path: Path) -> None:
-    main = runs[(runs.experiment == "main") & (runs.preset == preset) & (runs.eval_split == "test")]
+def plot_learning_curves(runs: pd.DataFrame, epochs: pd.DataFrame | None, preset: str, path: Path) -> str:
+    if epochs is None:
+        return f"{path.name}: skipped, no epochs.csv"
+    main = headline_rows(runs, preset)
     curves = epochs[epochs.run_id.isin(main.run_id)]
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     for model, color in zip(MODELS, ("#444444", "#d1603d", "#3b75af")):
@@ -431,6 +445,7 @@ def plot_learning_curves(runs: pd.DataFrame, epochs: pd.DataFrame, preset: str, 
     ax.set_title("Learning curves; dotted: published final errors", fontsize=9)
     ax.legend(fontsize=8, frameon=False)
     save(fig, path)
+    return ""
 
 
 def save(fig, path: Path) -> None:
@@ -463,7 +478,8 @@ def main(argv=None) -> int:
     if not runs_csv.exists():
         sys.exit(f"error: {runs_csv} does not exist; run replicate/mnist.py first")
     runs = latest(read_csv(runs_csv, ["run_id", "experiment", "model", "preset", "eval_split", "test_errors", "seed"]))
-    epochs = read_csv(results / "mnist" / "epochs.csv", ["run_id", "model", "epoch", "test_errors"])
+    epochs_csv = results / "mnist" / "epochs.csv"
+    epochs = read_csv(epochs_csv, ["run_id", "model", "epoch", "test_errors"]) if epochs_csv.exists() else None
     sweeps_csv = results / "mnist" / "offset_sweeps.csv"
     sweeps = read_csv(sweeps_csv, ["run_id", "seed", "offset", "test_errors"]) if sweeps_csv.exists() else None
     cifar_csv = results / "cifar10" / "runs.csv"
@@ -481,8 +497,8 @@ def main(argv=None) -> int:
     ]
     (results / "SUMMARY.md").write_text("\n".join(sections))
     plot_headline(runs, table, args.preset, figures / "mnist_headline.png")
-    plot_learning_curves(runs, epochs, args.preset, figures / "mnist_learning_curves.png")
     notes = [
+        plot_learning_curves(runs, epochs, args.preset, figures / "mnist_learning_curves.png"),
         plot_offsets(runs, sweeps, args.preset, figures / "mnist_offsets.png"),
         plot_temperature(runs, args.preset, figures / "mnist_temperature.png"),
         plot_cifar(cifar, figures / "cifar10.png"),

@@ -92,6 +92,10 @@ def main(argv=None) -> int:
     experiments = EXPERIMENTS if args.experiment == "all" else [args.experiment]
     if args.validation and experiments != ["main"]:
         parser.error("--validation applies to --experiment main only")
+    if args.models != parser.get_default("models") and experiments != ["main"]:
+        parser.error("--models applies to --experiment main only")
+    if args.temperature is not None and "temperature" in experiments:
+        parser.error("--temperature cannot be combined with the temperature sweep, which sets T itself")
     data = setup(args)
     started = time.perf_counter()
     try:

@@ -61,6 +61,9 @@ def test_smoke_run_on_real_mnist_writes_well_formed_csvs(mnist_root, tmp_path, c
         (["--hard-weight", "-1"], "--hard-weight must be >= 0"),
         (["--preset", "huge"], "invalid choice: 'huge'"),
         (["--seeds"], "expected at least one argument"),
+        (["--experiment", "omit3", "--models", "teacher"], "--models applies to --experiment main only"),
+        (["--experiment", "all", "--temperature", "4"], "--temperature cannot be combined"),
+        (["--experiment", "everything"], "invalid choice: 'everything'"),
     ],
 )
 def test_bad_flags_exit_2_with_a_message(flags, expected):

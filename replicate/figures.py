@@ -65,7 +65,7 @@ def read_csv(path: Path, required: list[str]) -> pd.DataFrame:
 
 def headline(runs: pd.DataFrame, preset: str) -> pd.DataFrame:
     """One line per model: published, measured mean ± sd over seeds, difference."""
-    main = headline_rows(runs, preset)
+    main = headline_rows(runs, preset).sort_values("seed")  # "per seed" lists seed 0, 1, 2, … in order
     lines = []
     for model in MODELS:
         errors = main[main.model == model].test_errors

@@ -39,7 +39,7 @@ def run_cifar10(
     retrain_teacher: bool,
 ) -> list[dict]:
     """Teacher once per seed, then each recipe's students; return every row."""
-    train = data.train if preset.train_subset is None else data.train.subset(slice(0, preset.train_subset))
+    train = data.train.first(preset.train_subset)
     rows = []
     for seed in seeds:
         run = Run(preset_name, seed, train, data.test, "test", out, experiment="cifar10")

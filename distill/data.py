@@ -42,6 +42,10 @@ class Split:
     def subset(self, index: torch.Tensor | slice) -> Split:
         return Split(self.images[index], self.labels[index])
 
+    def first(self, n: int | None) -> Split:
+        """The first ``n`` examples, or all of them when ``n`` is None (the presets' ``train_subset``)."""
+        return self if n is None else self.subset(slice(0, n))
+
 
 @dataclass
 class Dataset:

@@ -23,7 +23,7 @@ PUBLISHED_TEST_ERRORS = {"teacher": 67, "baseline": 146, "distilled": 74}  # §3
 def split_for_run(data: Dataset, preset: MnistPreset, validation: int) -> tuple[Split, Split, str]:
     """The training images and the split that is evaluated: the test set, or the last
     ``validation`` training images (held out, for tuning without looking at test)."""
-    train_split = data.train if preset.train_subset is None else data.train.subset(slice(0, preset.train_subset))
+    train_split = data.train.first(preset.train_subset)
     if validation:
         n = len(train_split) - validation
         return train_split.subset(slice(0, n)), train_split.subset(slice(n, None)), "val"

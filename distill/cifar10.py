@@ -20,6 +20,7 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
+from distill.checkpoint import Checkpoints
 from distill.data import Dataset
 from distill.presets import CifarPreset
 from distill.run import Run
@@ -37,12 +38,13 @@ def run_cifar10(
     out: Path,
     cache_dir: Path,
     retrain_teacher: bool,
+    checkpoints: Checkpoints | None = None,
 ) -> list[dict]:
     """Teacher once per seed, then each recipe's students; return every row."""
     train = data.train.first(preset.train_subset)
     rows = []
     for seed in seeds:
-        run = Run(preset_name, seed, train, data.test, "test", out, experiment="cifar10")
+        run = Run(preset_name, seed, train, data.test, "test", out, experiment="cifar10", checkpoints=checkpoints)
         run.use_teacher(preset.teacher, cache_dir, retrain_teacher, preset.temperature)
         weights = {"hard_weight": 1 - preset.alpha, "soft_weight": preset.alpha}
         if "seed" in recipes:

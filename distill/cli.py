@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 import torch
 
+from distill.checkpoint import CheckpointMismatch, Checkpoints
 from distill.data import DATA_DIR_ENV, DEFAULT_DATA_DIR, Dataset, DataUnavailable, load_mnist, resolve_data_dir
 from distill.results import git_commit
+from distill.train import TrainingDiverged
 
 
 def add_common_arguments(parser: argparse.ArgumentParser, presets: dict, default_out: str) -> None:
@@ -40,6 +43,12 @@ def add_common_arguments(parser: argparse.ArgumentParser, presets: dict, default
     parser.add_argument(
         "--cache-dir", default="cache", help="where trained teachers are saved and reused (default: cache)"
     )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="start every model from scratch, ignoring (and overwriting) the checkpoints that an interrupted "
+        "run of this command left in <out>/checkpoints/ (default: resume from them)",
+    )
 
 
 class _SingleSeed(argparse.Action):
@@ -63,6 +72,21 @@ def setup(args: argparse.Namespace, load=load_mnist) -> Dataset:
         return load(resolve_data_dir(args.data_dir), device)
     except DataUnavailable as error:
         fail(str(error))
+
+
+def run_resumably(args: argparse.Namespace, experiments):
+    """Return ``experiments(checkpoints)``, run with each model's state saved every epoch to <out>/checkpoints/ so that
+    rerunning an interrupted command resumes it; the checkpoints are deleted once the command has finished.
+    A diverged loss or a checkpoint of another configuration ends the program with one sentence."""
+    checkpoints = Checkpoints(Path(args.out) / "checkpoints", fresh=args.fresh)
+    try:
+        result = experiments(checkpoints)
+    except TrainingDiverged as error:
+        fail(f"{error}. The rows logged before it are kept.", status=1)
+    except CheckpointMismatch as error:
+        fail(str(error))
+    checkpoints.remove_used()
+    return result
 
 
 def fail(message: str, status: int = 2) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
+from distill.checkpoint import Checkpoints
 from distill.data import Dataset, Split
 from distill.presets import MnistPreset
 from distill.run import Run, mean_sd
@@ -40,12 +41,13 @@ def run_main(
     cache_dir: Path = Path("cache"),
     retrain_teacher: bool = False,
     models: tuple[str, ...] = ("teacher", "baseline", "distilled"),
+    checkpoints: Checkpoints | None = None,
 ) -> list[dict]:
     """Train (or load) the teacher, then baseline and distilled student, for each seed; return the rows."""
     train_split, eval_split, eval_name = split_for_run(data, preset, validation)
     rows = []
     for seed in seeds:
-        run = Run(preset_name, seed, train_split, eval_split, eval_name, out)
+        run = Run(preset_name, seed, train_split, eval_split, eval_name, out, checkpoints=checkpoints)
         run.use_teacher(preset.teacher, cache_dir, retrain_teacher, preset.temperature)
         if "baseline" in models:
             run.fit("baseline", preset.baseline, run.label_loss())

@@ -4,11 +4,14 @@ Used by every experiment, MNIST and CIFAR-10 alike. A *stage* (presets.Stage,
 cifar10.ConvStage) says what to build and how to train it; Run trains it on the
 training split, evaluates it on the evaluated split every epoch, and appends
 its row (result + configuration + provenance) to runs.csv and its learning
-curve to epochs.csv as soon as it has finished.
+curve to epochs.csv as soon as it has finished. Given a checkpoint folder, each
+model's training state is saved every epoch and a rerun resumes from it
+(checkpoint.py).
 """
 
 from __future__ import annotations
 
+import csv
 import statistics
 import uuid
 from dataclasses import asdict
@@ -17,10 +20,11 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from distill.checkpoint import Checkpoints, StageCheckpoint
 from distill.data import Split
 from distill.losses import distillation_loss, hard_loss, kl_divergence
 from distill.results import append_rows, provenance
-from distill.teacher_cache import load_teacher, save_teacher, teacher_key
+from distill.teacher_cache import load_teacher, save_teacher, split_fingerprint, teacher_key
 from distill.train import ModelStage, count_errors, predict_logits, train
 
 
@@ -41,12 +45,15 @@ class Run:
         out: Path,
         experiment: str = "main",
         log: str = "runs",
+        checkpoints: Checkpoints | None = None,
     ):
         self.preset_name, self.seed, self.experiment = preset_name, seed, experiment
+        self.checkpoints = checkpoints
         self.runs_csv = out / f"{log}.csv"
         self.epochs_csv = out / ("epochs.csv" if log == "runs" else f"{log}_epochs.csv")
         self.train_split, self.eval_split, self.eval_name = train_split, eval_split, eval_name
         self.teacher_logits: tuple[torch.Tensor, torch.Tensor] | None = None  # v on (train, eval), once known
+        self.teacher_run_id = ""  # the teacher whose v the students learn from (part of their checkpoints' identity)
         self.temperature = 1.0  # T at which students are compared with the teacher
         self.rows: list[dict] = []
 
@@ -72,6 +79,7 @@ class Run:
         """
         self.temperature = temperature
         teacher = self.teacher(stage, cache_dir, retrain)
+        self.teacher_run_id = self.rows[-1]["run_id"]
         self.teacher_logits = (
             predict_logits(teacher, self.train_split.images),
             predict_logits(teacher, self.eval_split.images),
@@ -88,9 +96,8 @@ class Run:
             model = self.fit("teacher", stage, self.label_loss())
             save_teacher(path, key, model, self.rows[-1])
             return model
-        # its row goes into this output's runs.csv once, so every results folder is complete
-        if not self.runs_csv.exists() or row["run_id"] not in self.runs_csv.read_text():
-            append_rows(self.runs_csv, [row])
+        self.checkpoint("teacher", stage, {}, self.train_split)  # one left by a killed run goes when this one ends
+        log_once(self.runs_csv, [row])  # every results folder lists the teacher its students learnt from
         self.rows.append(row)
         print(
             f"teacher seed {self.seed}: loaded from {path}: {self.eval_name} errors {row[self.eval_name + '_errors']}"
@@ -146,10 +153,16 @@ class Run:
         device = transfer.images.device
         model = stage.build().to(device)
         description = f"{model_name} {stage.columns()['hidden']} seed {self.seed}"
-        history, seconds = train(model, transfer.images, loss_fn, stage.train, self.evaluate, description)
+        checkpoint = self.checkpoint(model_name, stage, columns or {}, transfer)
+        resume = checkpoint.load(device) if checkpoint else None
+        run_id = resume["run_id"] if resume else uuid.uuid4().hex[:12]  # a resumed stage keeps its run_id
+        save = (lambda state: checkpoint.save({**state, "run_id": run_id})) if checkpoint else None
+        history, seconds = train(
+            model, transfer.images, loss_fn, stage.train, self.evaluate, description, resume=resume, save=save
+        )
         errors = history[-1][f"{self.eval_name}_errors"]
         row = {
-            "run_id": uuid.uuid4().hex[:12],
+            "run_id": run_id,
             "experiment": self.experiment,
             "model": model_name,
             **stage.columns(),
@@ -169,17 +182,32 @@ class Run:
             **{f"cfg_{k}": v for k, v in asdict(stage.train).items() if k != "epochs"},
             **provenance(device),
         }
-        append_rows(self.runs_csv, [row])
-        append_rows(
-            self.epochs_csv,
-            [
-                {"run_id": row["run_id"], "model": model_name, "seed": self.seed, "preset": self.preset_name, **h}
-                for h in history
-            ],
-        )
+        # once per run_id: a rerun after a crash between the two appends completes the logs, not doubles them
+        log_once(self.runs_csv, [row])
+        identity = {"run_id": run_id, "model": model_name, "seed": self.seed, "preset": self.preset_name}
+        log_once(self.epochs_csv, [{**identity, **h} for h in history])
         self.rows.append(row)
         print(f"{description}: {self.eval_name} errors {errors} (trained in {seconds:.0f} s)", flush=True)
         return model
+
+    def checkpoint(self, model_name: str, stage: ModelStage, columns: dict, transfer: Split) -> StageCheckpoint | None:
+        """This stage's checkpoint: named by what tells it apart from the other stages of a command,
+        fingerprinted by everything that determines its training."""
+        if self.checkpoints is None:
+            return None
+        distinct = [self.experiment, self.preset_name, f"seed{self.seed}", model_name, stage.columns()["hidden"]]
+        if "temperature" in columns:
+            distinct.append(f"T{columns['temperature']:g}")
+        if "recipe" in columns:
+            distinct.append(columns["recipe"])
+        fingerprint = {
+            "stage": asdict(stage),
+            "loss": columns,
+            "teacher": self.teacher_run_id if model_name != "teacher" else "",
+            "train": split_fingerprint(transfer),
+            "eval": {"name": self.eval_name, **split_fingerprint(self.eval_split)},
+        }
+        return self.checkpoints.stage("-".join(distinct), fingerprint)
 
     def agreement_with_teacher(self, student: nn.Module, transfer_images: torch.Tensor, v_transfer) -> dict:
         """How closely a student matches its teacher: KL(p‖q) at T, and top-1 agreement, on both splits."""
@@ -196,6 +224,15 @@ class Run:
             metrics[f"{split_name}_kl"] = round(kl_divergence(z, v, self.temperature).item(), 6)
             metrics[f"{split_name}_agreement"] = round((z.argmax(1) == v.argmax(1)).float().mean().item(), 6)
         return metrics
+
+
+def log_once(path: Path, rows: list[dict]) -> None:
+    """Append ``rows`` (all of one run_id) unless that run_id is already in the CSV at ``path``."""
+    if path.exists():
+        with open(path, newline="") as f:
+            if any(logged.get("run_id") == rows[0]["run_id"] for logged in csv.DictReader(f)):
+                return
+    append_rows(path, rows)
 
 
 def mean_sd(values: list[float]) -> str:

@@ -29,15 +29,17 @@ def teacher_key(stage: ModelStage, seed: int, train_split: Split) -> str:
     for name, default in _LATER_FIELDS.items():
         if settings["train"][name] == default:
             del settings["train"][name]
-    fingerprint = {
-        "stage": settings,
-        "seed": seed,
-        "train_size": len(train_split),
-        # cheap identity of the training images and labels (a different subset changes both sums)
-        "images_sum": round(float(train_split.images.double().sum()), 3),
-        "labels_sum": int(train_split.labels.sum()),
-    }
+    fingerprint = {"stage": settings, "seed": seed, **split_fingerprint(train_split)}
     return hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def split_fingerprint(split: Split) -> dict:
+    """A cheap identity of a split's images and labels (a different subset changes both sums)."""
+    return {
+        "train_size": len(split),
+        "images_sum": round(float(split.images.double().sum()), 3),
+        "labels_sum": int(split.labels.sum()),
+    }
 
 
 def save_teacher(path: Path, key: str, model: torch.nn.Module, row: dict) -> None:

@@ -2,8 +2,9 @@
 
 Fixed order per step: learning rate from the schedule → batch (slice of a
 randperm, jittered if asked) → forward (bf16 autocast if asked) → loss → step
-→ max-norm projection. Per epoch: evaluate, log, update the progress line.
-Training time is measured apart from evaluation.
+→ max-norm projection. Per epoch: evaluate, log, save the training state (if
+asked, for resuming: checkpoint.py), update the progress line. Training time
+is measured apart from evaluation.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Protocol
 import torch
 from tqdm import tqdm
 
+from distill.checkpoint import rng_state, set_rng_state
 from distill.data import jitter
 from distill.models import apply_max_norm
 
@@ -83,6 +85,7 @@ def count_errors(logits: torch.Tensor, labels: torch.Tensor) -> int:
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (logits of the batch, its indices) -> loss
 EvalFn = Callable[[torch.nn.Module], dict]  # model -> metrics logged each epoch, e.g. {"test_errors": 74}
+SaveFn = Callable[[dict], None]  # the training state after an epoch -> disk
 
 
 def train(
@@ -92,19 +95,28 @@ def train(
     cfg: TrainConfig,
     evaluate: EvalFn,
     description: str,
+    resume: dict | None = None,
+    save: SaveFn | None = None,
 ) -> tuple[list[dict], float]:
     """Train ``model`` on ``images`` (N, …) with ``loss_fn``; return per-epoch logs and train seconds.
 
     ``loss_fn`` receives the batch's indices into ``images`` so that it can look up
-    whatever targets it needs: labels, the teacher's logits, or both.
+    whatever targets it needs: labels, the teacher's logits, or both. ``resume``:
+    a state that ``save`` received after some epoch; training goes on from the next.
     """
     device = images.device
     optimizer = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov, fused=True)
     steps_per_epoch = len(images) // cfg.batch_size if cfg.drop_last else math.ceil(len(images) / cfg.batch_size)
     total_steps = cfg.epochs * steps_per_epoch
-    progress = Progress(description, cfg.epochs)
-    history, train_seconds, step = [], 0.0, 0
-    for epoch in range(1, cfg.epochs + 1):
+    history, train_seconds = [], 0.0
+    if resume is not None:
+        model.load_state_dict(resume["model"])
+        optimizer.load_state_dict(resume["optimizer"])
+        set_rng_state(resume["rng"], device)
+        history, train_seconds = resume["history"], resume["train_seconds"]
+    step = len(history) * steps_per_epoch  # where the learning-rate schedule is
+    progress = Progress(description, cfg.epochs, done=len(history))
+    for epoch in range(len(history) + 1, cfg.epochs + 1):
         model.train()
         started = time.perf_counter()
         order = torch.randperm(len(images), device=device)
@@ -133,6 +145,9 @@ def train(
         train_seconds += epoch_seconds
         metrics = evaluate(model)
         history.append({"epoch": epoch, "train_loss": mean_loss, "epoch_seconds": epoch_seconds, **metrics})
+        if save is not None:
+            state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "rng": rng_state(device)}
+            save({**state, "history": history, "train_seconds": train_seconds})
         progress.update(epoch, mean_loss, metrics)
     progress.close()
     return history, train_seconds
@@ -141,12 +156,16 @@ def train(
 class Progress:
     """A tqdm bar on a terminal; in a log file, a plain line every ~2 % of the epochs."""
 
-    def __init__(self, description: str, epochs: int):
+    def __init__(self, description: str, epochs: int, done: int = 0):
         self.interactive = sys.stderr.isatty()
-        self.description, self.epochs = description, epochs
+        self.description, self.epochs, self.done = description, epochs, done
         self.every = max(1, epochs // 50)
         self.started = time.perf_counter()
-        self.bar = tqdm(total=epochs, desc=description, unit="epoch", disable=not self.interactive, leave=True)
+        self.bar = tqdm(
+            total=epochs, initial=done, desc=description, unit="epoch", disable=not self.interactive, leave=True
+        )
+        if done:
+            print(f"{description}: resumed after epoch {done}/{epochs} from its checkpoint", flush=True)
 
     def update(self, epoch: int, loss: float, metrics: dict) -> None:
         shown = {k: (f"{v:.4g}" if isinstance(v, float) else v) for k, v in metrics.items()}
@@ -154,7 +173,7 @@ class Progress:
         self.bar.update(1)
         if not self.interactive and (epoch % self.every == 0 or epoch == self.epochs):
             elapsed = time.perf_counter() - self.started
-            eta = elapsed / epoch * (self.epochs - epoch)
+            eta = elapsed / (epoch - self.done) * (self.epochs - epoch)
             fields = " ".join(f"{k}={v}" for k, v in shown.items())
             print(
                 f"{self.description}: epoch {epoch}/{self.epochs} loss={loss:.4g} {fields} "

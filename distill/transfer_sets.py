@@ -24,8 +24,7 @@ import torch
 
 from distill.models import MLP
 from distill.presets import MnistPreset
-from distill.results import append_rows
-from distill.run import Run, mean_sd
+from distill.run import Run, log_once, mean_sd
 from distill.train import count_errors, predict_logits
 
 
@@ -176,7 +175,7 @@ def run_transfer_set(run: Run, preset: MnistPreset, experiment: TransferSetExper
     run.distill(stage, preset.temperature, preset.hard_weight, mask, after_training=study)
     row = run.rows[-1]
     identity = {"run_id": row["run_id"], "experiment": experiment.name, "seed": run.seed, "preset": run.preset_name}
-    append_rows(run.runs_csv.parent / "offset_sweeps.csv", [{**identity, **r} for r in sweep_rows])
+    log_once(run.runs_csv.parent / "offset_sweeps.csv", [{**identity, **r} for r in sweep_rows])
     return row
 
 

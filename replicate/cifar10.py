@@ -24,10 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 
 from distill.cifar10 import RECIPES, print_cifar10_table, run_cifar10  # noqa: E402
 from distill.cifar10_data import load_cifar10  # noqa: E402
-from distill.cli import add_common_arguments, fail, setup  # noqa: E402
+from distill.cli import add_common_arguments, run_resumably, setup  # noqa: E402
 from distill.presets import CIFAR_PRESETS  # noqa: E402
 from distill.results import log_wall_time  # noqa: E402
-from distill.train import TrainingDiverged  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -43,19 +42,13 @@ def main(argv=None) -> int:
     data = setup(args, load=load_cifar10)
     recipes = RECIPES if args.recipe == "both" else (args.recipe,)
     started = time.perf_counter()
-    try:
-        rows = run_cifar10(
-            data,
-            CIFAR_PRESETS[args.preset],
-            args.preset,
-            args.seeds,
-            recipes,
-            Path(args.out),
-            Path(args.cache_dir),
-            args.retrain_teacher,
-        )
-    except TrainingDiverged as error:
-        fail(f"{error}. The rows logged before it are kept.", status=1)
+    preset, out, cache_dir = CIFAR_PRESETS[args.preset], Path(args.out), Path(args.cache_dir)
+    rows = run_resumably(
+        args,
+        lambda checkpoints: run_cifar10(
+            data, preset, args.preset, args.seeds, recipes, out, cache_dir, args.retrain_teacher, checkpoints
+        ),
+    )
     print_cifar10_table(rows)
     minutes = (time.perf_counter() - started) / 60
     seeds = " ".join(map(str, args.seeds))

@@ -30,13 +30,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
-from distill.cli import add_common_arguments, fail, setup  # noqa: E402
+from distill.checkpoint import Checkpoints  # noqa: E402
+from distill.cli import add_common_arguments, run_resumably, setup  # noqa: E402
 from distill.mnist import run_main, split_for_run  # noqa: E402
 from distill.presets import MNIST_PRESETS  # noqa: E402
 from distill.results import log_wall_time  # noqa: E402
 from distill.run import Run  # noqa: E402
 from distill.temperature_sweep import print_temperature_table, run_temperature_sweep  # noqa: E402
-from distill.train import TrainingDiverged  # noqa: E402
 from distill.transfer_sets import TRANSFER_SET_EXPERIMENTS, print_transfer_table, run_transfer_set  # noqa: E402
 
 EXPERIMENTS = ["main", "omit3", "only78", "temperature"]
@@ -98,10 +98,7 @@ def main(argv=None) -> int:
         parser.error("--temperature cannot be combined with the temperature sweep, which sets T itself")
     data = setup(args)
     started = time.perf_counter()
-    try:
-        run_experiments(experiments, data, preset, args)
-    except TrainingDiverged as error:
-        fail(f"{error}. The rows logged before it are kept.", status=1)
+    run_resumably(args, lambda checkpoints: run_experiments(experiments, data, preset, args, checkpoints))
     minutes = (time.perf_counter() - started) / 60
     seeds = " ".join(map(str, args.seeds))
     log_wall_time(
@@ -112,20 +109,22 @@ def main(argv=None) -> int:
     return 0
 
 
-def run_experiments(experiments: list[str], data, preset, args) -> None:
+def run_experiments(experiments: list[str], data, preset, args, checkpoints: Checkpoints) -> None:
     """Each experiment for every seed, in order; the teacher of a seed is trained (or loaded) once."""
     out, cache_dir = Path(args.out), Path(args.cache_dir)
     retrain = args.retrain_teacher  # a fresh teacher once; later experiments reuse it
     for experiment in experiments:
         if experiment == "main":
             models = tuple(args.models)
-            run_main(data, preset, args.preset, args.seeds, out, args.validation, cache_dir, retrain, models)
+            run_main(
+                data, preset, args.preset, args.seeds, out, args.validation, cache_dir, retrain, models, checkpoints
+            )
             retrain = False
             continue
         train_split, test_split, _ = split_for_run(data, preset, validation=0)
         rows = []
         for seed in args.seeds:
-            run = Run(args.preset, seed, train_split, test_split, "test", out, experiment=experiment)
+            run = Run(args.preset, seed, train_split, test_split, "test", out, experiment, checkpoints=checkpoints)
             run.use_teacher(preset.teacher, cache_dir, retrain, preset.temperature)
             if experiment == "temperature":
                 rows += run_temperature_sweep(run, preset)

@@ -1,0 +1,115 @@
+"""Per-epoch training state on disk, so that a killed run resumes where it stopped.
+
+Each training stage of a command (one model of one seed) has one checkpoint
+file in ``<out>/checkpoints/``, rewritten atomically at the end of every epoch:
+weights, optimiser (momentum buffers), the step the learning-rate schedule is
+at, the random number generators, the epochs' logs, and the stage's run_id.
+Rerunning the same command loads it and continues with the next epoch; on the
+CPU the resumed stage ends bit-for-bit where the uninterrupted one would have.
+A stage whose last epoch is saved is not trained again: only its final
+evaluation and logging are repeated, and rows already in a CSV (same run_id)
+are not appended twice. Once the whole command has finished, its checkpoints
+are deleted: the results are in the CSVs and the teachers in the teacher cache.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import torch
+
+
+class CheckpointMismatch(RuntimeError):
+    """A checkpoint of the same stage name was saved by a run with another configuration."""
+
+
+class Checkpoints:
+    """The checkpoint folder of one command; ``fresh`` ignores (and overwrites) whatever is in it."""
+
+    def __init__(self, folder: Path, fresh: bool = False):
+        self.folder, self.fresh = Path(folder), fresh
+        self.used: list[Path] = []
+
+    def stage(self, name: str, fingerprint: dict) -> StageCheckpoint:
+        path = self.folder / f"{name}.pt"
+        self.used.append(path)
+        return StageCheckpoint(path, fingerprint, self.fresh)
+
+    def remove_used(self) -> None:
+        """After a command has finished: its stages are logged, their checkpoints are no longer needed."""
+        for path in self.used:
+            path.unlink(missing_ok=True)
+        if self.folder.is_dir() and not any(self.folder.iterdir()):
+            self.folder.rmdir()
+
+
+class StageCheckpoint:
+    """The checkpoint of one stage. ``fingerprint`` is everything that determines its training; a file
+    saved under another fingerprint is never resumed from (CheckpointMismatch)."""
+
+    def __init__(self, path: Path, fingerprint: dict, fresh: bool = False):
+        self.path, self.fresh = path, fresh
+        self.fingerprint = json.dumps(fingerprint, sort_keys=True, default=str)  # compared as text
+
+    def load(self, device: torch.device) -> dict | None:
+        """The saved state, or None when there is none (or ``fresh``)."""
+        if self.fresh or not self.path.exists():
+            return None
+        try:
+            state = torch.load(self.path, map_location=device, weights_only=True)
+        except Exception as error:  # not a checkpoint of ours: say which file, do not guess
+            raise CheckpointMismatch(
+                f"{self.path} is not a readable checkpoint ({type(error).__name__}); delete it, or add --fresh"
+            ) from error
+        if state.get("fingerprint") != self.fingerprint:
+            raise CheckpointMismatch(
+                f"{self.path} was saved by a run with a different configuration "
+                f"({_differences(state.get('fingerprint'), self.fingerprint)}); rerun that run's command to "
+                "finish it, or add --fresh to start this one from scratch"
+            )
+        return state
+
+    def save(self, state: dict) -> None:
+        """Write to a temporary file, flush it to disk, then rename: a crash leaves the old state or the new."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_suffix(".tmp")
+        with open(temporary, "wb") as f:
+            torch.save({**state, "fingerprint": self.fingerprint}, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, self.path)
+
+
+def _differences(saved: str | None, wanted: str, shown: int = 3) -> str:
+    """The first few settings in which two fingerprints differ, as 'name: saved → wanted'."""
+    if saved is None:
+        return "no configuration stored"
+    old, new = _flatten(json.loads(saved)), _flatten(json.loads(wanted))
+    changed = [f"{k}: {old.get(k)} → {new.get(k)}" for k in sorted(old.keys() | new.keys()) if old.get(k) != new.get(k)]
+    return ", ".join(changed[:shown]) + (", …" if len(changed) > shown else "")
+
+
+def _flatten(settings: dict, prefix: str = "") -> dict:
+    flat = {}
+    for key, value in settings.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[prefix + key] = value
+    return flat
+
+
+def rng_state(device: torch.device) -> dict:
+    """The generators a training epoch draws from: batch order, jitter and dropout masks."""
+    state = {"cpu": torch.get_rng_state()}
+    if device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(device)
+    return state
+
+
+def set_rng_state(state: dict, device: torch.device) -> None:
+    torch.set_rng_state(state["cpu"].cpu())
+    if device.type == "cuda":
+        torch.cuda.set_rng_state(state["cuda"].cpu(), device)

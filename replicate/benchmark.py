@@ -1,0 +1,248 @@
+"""How fast is one epoch, and how far from the hardware's limit? (Not part of the tests.)
+
+For the teacher (784-1200-1200-10: dropout, ±2 px jitter, max-norm) and the
+distilled student (784-800-800-10, soft targets at T = 20), one epoch of the
+60,000 MNIST training images at batch 100 is timed with
+
+    ours        the training loop of distill/train.py: every image already a tensor
+                on the device, a batch is a slice of a randperm, jitter is one gather
+    dataloader  the conventional pipeline doing the same work: torchvision's MNIST with
+                transforms.RandomCrop(28, padding=2) (the same ±2 px shifts) and ToTensor,
+                a shuffling DataLoader, and the same model, optimiser, loss and max-norm
+
+and compared with the matrix-multiply bound: the time the epoch's GEMMs alone
+take (forward, and backward to the weights and hidden units), measured at the
+same shapes and precision. With --bf16 every timing is repeated under bf16
+autocast, and the teacher is trained for a short, fixed run in both precisions
+to show what bf16 does to its test errors.
+
+    python replicate/benchmark.py --bf16                   # CPU or GPU, whichever --device auto picks
+    python replicate/benchmark.py --device cpu --workers 0 2
+
+Rows (with provenance) go to <out>/benchmark.csv; replicate/figures.py shows
+them in REPRODUCE.md.
+"""
+
+import argparse
+import dataclasses
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
+
+from distill.cli import setup  # noqa: E402
+from distill.data import DATA_DIR_ENV, resolve_data_dir  # noqa: E402
+from distill.losses import distillation_loss, hard_loss  # noqa: E402
+from distill.models import apply_max_norm  # noqa: E402
+from distill.presets import PAPER  # noqa: E402
+from distill.results import append_rows, provenance  # noqa: E402
+from distill.train import count_errors, learning_rate, predict_logits, train  # noqa: E402
+
+MODELS = {"teacher": PAPER.teacher, "student": PAPER.distilled}
+
+
+def stage_for(model: str, bf16: bool, epochs: int = 1):
+    stage = MODELS[model]
+    return dataclasses.replace(stage, train=dataclasses.replace(stage.train, bf16=bf16, epochs=epochs))
+
+
+def loss_for(model: str, labels: torch.Tensor, v: torch.Tensor):
+    """(logits, indices) -> loss: the teacher's on labels, the student's §2 loss on soft targets."""
+    if model == "teacher":
+        return lambda z, i: hard_loss(z, labels[i])
+    return lambda z, i: distillation_loss(z, v[i], labels[i], PAPER.temperature, PAPER.hard_weight)
+
+
+def ours(model: str, bf16: bool, data, v: torch.Tensor) -> float:
+    """Seconds for one epoch of distill/train.py, evaluation excluded."""
+    stage = stage_for(model, bf16)
+    torch.manual_seed(0)
+    net = stage.build().to(data.train.images.device)
+    loss = loss_for(model, data.train.labels, v)
+    warm_up(net, data.train.images[:1000], loss, stage)
+    _, seconds = train(net, data.train.images, loss, stage.train, lambda m: {}, f"ours {model}")
+    return seconds
+
+
+def warm_up(net, images, loss, stage) -> None:
+    """A few steps first, so that one-off costs (allocator, kernel selection) are not timed."""
+    short = dataclasses.replace(stage.train, epochs=1, warmup=0.5)
+    train(net, images, loss, short, lambda m: {}, "warm-up")
+
+
+class Indexed(torch.utils.data.Dataset):
+    """A torchvision data set whose items also carry their index, to look up the teacher's logits."""
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index: int):
+        image, label = self.dataset[index]
+        return image, label, index
+
+
+def dataloader(model: str, bf16: bool, data_dir: Path, device: torch.device, v: torch.Tensor, workers: int) -> float:
+    """Seconds for one epoch of the conventional pipeline, doing what ours does step for step."""
+    from torchvision import datasets, transforms
+
+    stage = stage_for(model, bf16)
+    cfg = stage.train
+    augment = [transforms.RandomCrop(28, padding=cfg.jitter)] if cfg.jitter else []
+    dataset = datasets.MNIST(str(data_dir), train=True, transform=transforms.Compose([*augment, transforms.ToTensor()]))
+    loader = torch.utils.data.DataLoader(
+        Indexed(dataset),
+        batch_size=cfg.batch_size,
+        shuffle=True,
+        drop_last=True,
+        num_workers=workers,
+        pin_memory=device.type == "cuda",
+        persistent_workers=False,
+    )
+    torch.manual_seed(0)
+    net = stage.build().to(device)
+    optimizer = torch.optim.SGD(net.parameters(), lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov, fused=True)
+    total_steps = len(loader)
+    started = time.perf_counter()
+    for step, (images, labels, index) in enumerate(loader):
+        images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(cfg, step, total_steps)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            logits = net(images)
+        if model == "teacher":
+            loss = hard_loss(logits, labels)
+        else:
+            loss = distillation_loss(logits, v[index.to(device)], labels, PAPER.temperature, PAPER.hard_weight)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if cfg.max_norm is not None:
+            apply_max_norm(net, cfg.max_norm)
+    loss.item()  # waits for the GPU
+    return time.perf_counter() - started
+
+
+def gemm_bound(model: str, bf16: bool, device: torch.device, n_images: int, repeats: int = 50) -> tuple[float, float]:
+    """(seconds, GFLOP) of the epoch's matrix multiplies alone, timed at the model's shapes.
+
+    Per Linear layer of n_in → n_out and a batch of B: forward B·n_in·n_out
+    multiply-adds, the weight gradient as many, and the input gradient as many
+    again, except for the first layer (the images need no gradient).
+    """
+    cfg = MODELS[model].train
+    dtype = torch.bfloat16 if bf16 else torch.float32
+    widths = (28 * 28, *MODELS[model].hidden, 10)
+    batch = cfg.batch_size
+    layers = [(torch.randn(batch, n_in, device=device, dtype=dtype), torch.randn(n_out, n_in, device=device,
+              dtype=dtype), torch.randn(batch, n_out, device=device, dtype=dtype))
+              for n_in, n_out in zip(widths[:-1], widths[1:])]  # fmt: skip
+
+    def one_step():
+        for i, (x, w, grad_out) in enumerate(layers):
+            torch.nn.functional.linear(x, w)  # forward
+            grad_out.t() @ x  # weight gradient
+            if i > 0:
+                grad_out @ w  # input gradient
+
+    for _ in range(5):
+        one_step()
+    synchronize(device)
+    started = time.perf_counter()
+    for _ in range(repeats):
+        one_step()
+    synchronize(device)
+    steps = n_images // batch
+    seconds = (time.perf_counter() - started) / repeats * steps
+    flop = sum(
+        2 * batch * n_in * n_out * (3 if i > 0 else 2) for i, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:]))
+    )
+    return seconds, flop * steps / 1e9
+
+
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def short_run_errors(bf16: bool, data, epochs: int, seed: int) -> int:
+    """Test errors of the teacher after ``epochs`` epochs (its paper-preset recipe, shortened)."""
+    stage = stage_for("teacher", bf16, epochs)
+    torch.manual_seed(seed)
+    net = stage.build().to(data.train.images.device)
+    train(net, data.train.images, loss_for("teacher", data.train.labels, None), stage.train, lambda m: {}, "short run")
+    return count_errors(predict_logits(net, data.test.images), data.test.labels)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="(default: auto)")
+    parser.add_argument(
+        "--data-dir", default=None, help=f"folder holding MNIST/raw/ (default: ${DATA_DIR_ENV} or ./data)"
+    )
+    parser.add_argument("--bf16", action="store_true", help="also time bf16 autocast, and compare its accuracy")
+    parser.add_argument(
+        "--workers", type=int, nargs="+", default=[0, 2], help="DataLoader worker counts to try (default: 0 2)"
+    )
+    parser.add_argument("--models", nargs="+", choices=list(MODELS), default=list(MODELS), help="(default: both)")
+    parser.add_argument(
+        "--accuracy-epochs", type=int, default=3, help="length of the fp32-vs-bf16 teacher run (default: 3)"
+    )
+    parser.add_argument("--accuracy-seeds", type=int, nargs="+", default=[0, 1], help="its seeds (default: 0 1)")
+    parser.add_argument(
+        "--out", default="results/benchmark", help="folder of benchmark.csv (default: results/benchmark)"
+    )
+    args = parser.parse_args(argv)
+    if min(args.workers) < 0:
+        parser.error("--workers must be >= 0")
+    data = setup(args)
+    device = data.train.images.device
+    data_dir = resolve_data_dir(args.data_dir)
+    n_images = len(data.train)
+    v = torch.randn(n_images, 10, device=device) * 5  # stand-in teacher logits: the values do not change the time
+    rows = []
+    for model in args.models:
+        for bf16 in (False, True) if args.bf16 else (False,):
+            precision = "bf16" if bf16 else "fp32"
+            bound, gflop = gemm_bound(model, bf16, device, n_images)
+            timed = {"ours": ours(model, bf16, data, v)}
+            for workers in args.workers:
+                timed[f"dataloader, {workers} workers"] = dataloader(model, bf16, data_dir, device, v, workers)
+            best_dataloader = min(t for name, t in timed.items() if name != "ours")  # the fastest worker count
+            for name, seconds in timed.items():
+                row = {
+                    "model": model, "precision": precision, "pipeline": name, "epoch_seconds": round(seconds, 2),
+                    "speedup_vs_best_dataloader": round(best_dataloader / seconds, 2),
+                    "gemm_bound_seconds": round(bound, 2), "times_gemm_bound": round(seconds / bound, 2),
+                    "gemm_gflop_per_epoch": round(gflop, 1), "gemm_gflops": round(gflop / bound, 1),
+                    "batch_size": MODELS[model].train.batch_size, "threads": torch.get_num_threads(),
+                }  # fmt: skip
+                rows.append(row)
+                print(
+                    f"{model:<8} {precision}  {name:<22} {seconds:6.2f} s/epoch  "
+                    f"{row['speedup_vs_best_dataloader']:5.2f}× the best DataLoader  "
+                    f"{row['times_gemm_bound']:5.2f}× the GEMM bound ({bound:.2f} s at {gflop / bound:.0f} GFLOP/s)",
+                    flush=True,
+                )
+    if args.bf16:
+        for seed in args.accuracy_seeds:
+            for bf16 in (False, True):
+                errors = short_run_errors(bf16, data, args.accuracy_epochs, seed)
+                row = {"model": "teacher", "precision": "bf16" if bf16 else "fp32", "pipeline": "ours",
+                       "short_run_epochs": args.accuracy_epochs, "seed": seed, "test_errors": errors}  # fmt: skip
+                rows.append(row)
+                print(
+                    f"teacher {row['precision']} seed {seed}: {errors} test errors after {args.accuracy_epochs} epochs"
+                )
+    command = " ".join(["python replicate/benchmark.py", *(sys.argv[1:] if argv is None else argv)])
+    append_rows(Path(args.out) / "benchmark.csv", [{**r, "command": command, **provenance(device)} for r in rows])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

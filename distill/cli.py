@@ -9,12 +9,28 @@ from pathlib import Path
 import torch
 
 from distill.checkpoint import CheckpointMismatch, Checkpoints
-from distill.data import DATA_DIR_ENV, DEFAULT_DATA_DIR, Dataset, DataUnavailable, load_mnist, resolve_data_dir
+from distill.data import DATA_DIR_ENV, DEFAULT_DATA_DIR, Dataset, DataUnavailable, existing_data_dir, load_mnist
 from distill.results import git_commit
 from distill.train import TrainingDiverged
 
 
-def add_common_arguments(parser: argparse.ArgumentParser, presets: dict, default_out: str) -> None:
+class ScriptParser(argparse.ArgumentParser):
+    """argparse's parser with the script's docstring as help, and mistakes reported in one line.
+
+    argparse prints the whole usage text before its error, which for these scripts
+    is a dozen lines that bury the one that matters; --help still shows it all.
+    """
+
+    def __init__(self, description: str):
+        super().__init__(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}\n(run with --help for the options)\n")
+
+
+def add_common_arguments(
+    parser: argparse.ArgumentParser, presets: dict, default_out: str, resumable: bool = True
+) -> None:
     parser.add_argument(
         "--preset",
         choices=list(presets),
@@ -43,6 +59,8 @@ def add_common_arguments(parser: argparse.ArgumentParser, presets: dict, default
     parser.add_argument(
         "--cache-dir", default="cache", help="where trained teachers are saved and reused (default: cache)"
     )
+    if not resumable:
+        return
     parser.add_argument(
         "--fresh",
         action="store_true",
@@ -65,11 +83,18 @@ def resolve_device(name: str) -> torch.device:
 
 
 def setup(args: argparse.Namespace, load=load_mnist) -> Dataset:
-    """Pick the device and ``load`` the data set onto it; missing data ends the program with one sentence."""
+    """Pick the device, check the output folders, and ``load`` the data set onto the device.
+
+    Everything that can be wrong before training ends the program here, with one sentence.
+    """
     git_commit()  # pin the code version now, before hours of training
     device = resolve_device(args.device)
     try:
-        return load(resolve_data_dir(args.data_dir), device)
+        root = existing_data_dir(args.data_dir)
+        for name in ("out", "cache_dir"):  # the folders this script writes to
+            if hasattr(args, name):
+                require_writable(Path(getattr(args, name)), "--" + name.replace("_", "-"))
+        return load(root, device)
     except DataUnavailable as error:
         fail(str(error))
 
@@ -87,6 +112,22 @@ def run_resumably(args: argparse.Namespace, experiments):
         fail(str(error))
     checkpoints.remove_used()
     return result
+
+
+def require_writable(folder: Path, flag: str) -> None:
+    """Create ``folder`` and write a file in it, so that a read-only output ends the program before training.
+
+    A probe file rather than os.access: it also catches read-only mounts, full disks and
+    a path that runs through a file.
+    """
+    probe = folder / ".write-probe"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        fail(f"cannot write to the folder {folder} ({reason}); give another folder with {flag}.")
 
 
 def fail(message: str, status: int = 2) -> None:

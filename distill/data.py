@@ -9,8 +9,11 @@ kept on the device. Batches are slices of a ``randperm``; no DataLoader.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
+import math
 import os
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +30,22 @@ class DataUnavailable(RuntimeError):
 def resolve_data_dir(flag_value: str | None) -> Path:
     """The data root: ``--data-dir`` wins, then $KD_DATA_DIR, then ./data."""
     return Path(flag_value or os.environ.get(DATA_DIR_ENV) or DEFAULT_DATA_DIR)
+
+
+def existing_data_dir(flag_value: str | None) -> Path:
+    """``resolve_data_dir``, where a folder named by --data-dir or $KD_DATA_DIR must exist already.
+
+    torchvision would create a mistyped folder and download into it; only the
+    default ./data is created for a first download.
+    """
+    root = resolve_data_dir(flag_value)
+    if root.is_dir() or root == Path(DEFAULT_DATA_DIR):
+        return root
+    source = "--data-dir" if flag_value else f"${DATA_DIR_ENV}"
+    raise DataUnavailable(
+        f"the data folder {root} (from {source}) does not exist; create it to have the data downloaded there, "
+        "or fix the path."
+    )
 
 
 @dataclass
@@ -77,6 +96,7 @@ def load_mnist(root: Path, device: torch.device) -> Dataset:
     from torchvision import datasets  # imported here: it is slow, and only this needs it
 
     root = Path(root)
+    check_mnist_files(root / "MNIST" / "raw", datasets.MNIST.resources)
     splits = {}
     for is_train in (True, False):
         dataset = torchvision_download(
@@ -88,6 +108,42 @@ def load_mnist(root: Path, device: torch.device) -> Dataset:
         images = dataset.data.to(device=device, dtype=torch.float32).div_(255)
         splits[is_train] = Split(images, dataset.targets.to(device))
     return Dataset(train=splits[True], test=splits[False])
+
+
+def check_mnist_files(raw: Path, resources: list[tuple[str, str]]) -> None:
+    """DataUnavailable naming the first damaged file in ``raw``; absent files are left to the download.
+
+    torchvision checks a .gz's md5 only when it downloads, and reads an extracted
+    IDX file without checking its length: a truncated file would fail later with
+    a reshape error that names no file. ``resources``: torchvision's (name.gz, md5) list.
+    """
+    for name, md5 in resources:
+        archive = raw / name
+        if archive.exists() and hashlib.md5(archive.read_bytes()).hexdigest() != md5:
+            raise DataUnavailable(
+                f"{archive} is truncated or corrupt (its md5 is not MNIST's); delete it to have it downloaded "
+                "again, or copy a good one there."
+            )
+    for name, _ in resources:
+        extracted = raw / name.removesuffix(".gz")
+        if extracted.exists() and extracted.stat().st_size != _idx_size(extracted):
+            raise DataUnavailable(
+                f"{extracted} is truncated or corrupt (its size does not match its IDX header); delete it to have "
+                "it extracted again from its .gz or downloaded, or copy a good one there."
+            )
+
+
+def _idx_size(path: Path) -> int:
+    """The size an IDX file of unsigned bytes must have: its 4-byte magic (0, 0, 0x08, number of
+    dimensions), one big-endian int32 per dimension, then one byte per value; -1 for a broken header."""
+    with open(path, "rb") as f:
+        magic = f.read(4)
+        if len(magic) < 4 or magic[:3] != b"\x00\x00\x08" or not 1 <= magic[3] <= 3:
+            return -1
+        dims = f.read(4 * magic[3])
+    if len(dims) < 4 * magic[3]:
+        return -1
+    return 4 + len(dims) + math.prod(struct.unpack(f">{magic[3]}I", dims))
 
 
 def jitter(images: torch.Tensor, max_shift: int, generator: torch.Generator | None = None) -> torch.Tensor:

@@ -1,8 +1,9 @@
-"""Results as tidy CSV rows with their provenance, appended and never overwritten."""
+"""Results as tidy CSV rows with their provenance, appended; earlier rows are never lost or changed."""
 
 from __future__ import annotations
 
 import csv
+import fcntl
 import functools
 import io
 import os
@@ -53,42 +54,45 @@ def provenance(device: torch.device) -> dict:
 
 
 def append_rows(path: Path, rows: list[dict]) -> None:
-    """Append ``rows`` to the CSV at ``path``, creating it with a header if needed.
+    """Append ``rows`` to the CSV at ``path``, creating it with a header if needed; earlier rows are kept.
 
-    Earlier rows are kept. If the rows bring new columns, the file is rewritten
-    with the union of columns (to a temporary file, then renamed, so a crash
-    leaves either the old file or the new one). A plain append is one write call.
+    A row is either wholly in the file or not at all, even if the process is killed
+    or the power fails mid-write: the whole new file is written next to the old one,
+    synced to disk, then renamed over it (the files are small). A ``.tmp`` left by a
+    killed writer is simply overwritten. New columns widen the file.
     """
     if not rows:
         return
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    columns = list(dict.fromkeys(key for row in rows for key in row))
-    old_rows: list[dict] = []
-    if path.exists() and path.stat().st_size > 0:
-        with open(path, newline="") as f:
-            reader = csv.DictReader(f)
-            old_columns = list(reader.fieldnames or [])
-            if set(columns) <= set(old_columns):
-                _write(path, old_columns, rows, mode="a", header=False)
-                return
-            old_rows = list(reader)
-        columns = list(dict.fromkeys(old_columns + columns))
-    temporary = path.with_suffix(path.suffix + ".tmp")
-    _write(temporary, columns, old_rows + rows, mode="w", header=True)
-    os.replace(temporary, path)
-
-
-def _write(path: Path, columns: list[str], rows: list[dict], mode: str, header: bool) -> None:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
-    if header:
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)  # two scripts logging to one folder at once: neither loses its rows
+        old_columns: list[str] = []
+        old_rows: list[dict] = []
+        if path.exists():
+            with open(path, newline="") as f:
+                reader = csv.DictReader(f)
+                old_columns = list(reader.fieldnames or [])
+                old_rows = list(reader)
+        columns = list(dict.fromkeys(old_columns + [key for row in rows for key in row]))
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
-    writer.writerows(rows)
-    with open(path, mode, newline="") as f:
-        f.write(buffer.getvalue())
-        f.flush()
-        os.fsync(f.fileno())
+        writer.writerows(old_rows + rows)
+        temporary = path.with_name(path.name + ".tmp")
+        try:
+            with open(temporary, "w", newline="") as f:
+                f.write(buffer.getvalue())
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+        os.fsync(folder)  # the rename itself reaches the disk
+    finally:
+        os.close(folder)  # and releases the lock
 
 
 def log_wall_time(out: Path, script: str, argv: list[str], minutes: float, device: torch.device, **fields) -> None:

@@ -23,7 +23,6 @@ Rows (with provenance) go to <out>/benchmark.csv; replicate/figures.py shows
 them in REPRODUCE.md.
 """
 
-import argparse
 import dataclasses
 import sys
 import time
@@ -33,7 +32,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
-from distill.cli import setup  # noqa: E402
+from distill.cli import ScriptParser, setup  # noqa: E402
 from distill.data import DATA_DIR_ENV, resolve_data_dir  # noqa: E402
 from distill.losses import distillation_loss, hard_loss  # noqa: E402
 from distill.models import apply_max_norm  # noqa: E402
@@ -180,7 +179,7 @@ def short_run_errors(bf16: bool, data, epochs: int, seed: int) -> int:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ScriptParser(__doc__)
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="(default: auto)")
     parser.add_argument(
         "--data-dir", default=None, help=f"folder holding MNIST/raw/ (default: ${DATA_DIR_ENV} or ./data)"

@@ -15,7 +15,6 @@ learning curves to <out>/epochs.csv. The seed reports no accuracy figures.
     python replicate/cifar10.py --preset quick --seeds 0 1 --data-dir /path/to/data
 """
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -24,13 +23,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 
 from distill.cifar10 import RECIPES, print_cifar10_table, run_cifar10  # noqa: E402
 from distill.cifar10_data import load_cifar10  # noqa: E402
-from distill.cli import add_common_arguments, run_resumably, setup  # noqa: E402
+from distill.cli import ScriptParser, add_common_arguments, run_resumably, setup  # noqa: E402
 from distill.presets import CIFAR_PRESETS  # noqa: E402
 from distill.results import log_wall_time  # noqa: E402
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ScriptParser(__doc__)
     add_common_arguments(parser, CIFAR_PRESETS, default_out="results/cifar10")
     parser.add_argument(
         "--recipe", choices=[*RECIPES, "both"], default="both", help="which recipe's students (default: both)"

@@ -16,7 +16,7 @@ Running it twice on the same CSVs gives the same files.
     python replicate/figures.py
 """
 
-import argparse
+import csv
 import sys
 from pathlib import Path
 
@@ -30,7 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from distill.data import DATA_DIR_ENV, load_mnist, resolve_data_dir  # noqa: E402
+from distill.cli import ScriptParser, fail, require_writable  # noqa: E402
+from distill.data import DATA_DIR_ENV, DataUnavailable, load_mnist, resolve_data_dir  # noqa: E402
 from distill.illustrations import plot_dark_knowledge, plot_logit_matching_limit  # noqa: E402
 from distill.mnist import PUBLISHED_TEST_ERRORS  # noqa: E402
 from distill.presets import MNIST_PRESETS  # noqa: E402
@@ -49,17 +50,41 @@ plt.rcParams.update({"figure.dpi": 110})
 
 
 def read_csv(path: Path, required: list[str]) -> pd.DataFrame:
-    """A results CSV with the columns this script needs; a clear error naming file and column if not."""
-    try:
-        table = pd.read_csv(path)
-    except pd.errors.EmptyDataError:
-        sys.exit(f"error: {path} is empty; delete it or rerun the experiment that writes it")
+    """A results CSV with the columns this script needs; otherwise one sentence naming the file and the
+    first bad line or column.
+
+    append_rows writes every field of every row, so a line with a different number of
+    fields than the header is a truncated or garbled row; pandas would pad a short one
+    with NaN, and a non-numeric value would turn its column into text.
+    """
+    with open(path, newline="") as f:
+        reader = csv.reader(f, strict=True)  # strict: an unclosed quote is an error, not the rest of the file
+        try:
+            header = next(reader, None)
+            lines = []  # the file's line number of each data row, for the messages below
+            for fields in reader:
+                if not fields:
+                    continue  # a blank line, which pandas skips too
+                if len(fields) != len(header):
+                    fail(
+                        f"{path}, line {reader.line_num}: {len(fields)} fields where the header has {len(header)}, "
+                        "a truncated or garbled row; delete that line or rerun the experiment that wrote it."
+                    )
+                lines.append(reader.line_num)
+        except (UnicodeDecodeError, csv.Error) as error:
+            fail(f"{path}, line {reader.line_num}: {error}; fix or delete that line.")
+    if header is None:
+        fail(f"{path} is empty; delete it or rerun the experiment that writes it.")
+    table = pd.read_csv(path)
     for column in required:
         if column not in table.columns:
-            sys.exit(f"error: {path} has no column '{column}'")
-        numeric = column.endswith(("errors", "seed", "epoch", "minutes", "offset", "pct"))
-        if numeric and not pd.api.types.is_numeric_dtype(table[column]):
-            sys.exit(f"error: {path}: column '{column}' holds non-numeric values")
+            fail(f"{path} has no column '{column}'.")
+        if column.endswith(("errors", "seed", "epoch", "minutes", "offset", "pct")):
+            text = table[column]
+            garbage = pd.to_numeric(text, errors="coerce").isna() & text.notna()  # empty cells are allowed
+            if garbage.any():
+                row = garbage.to_numpy().argmax()  # the first one
+                fail(f"{path}, line {lines[row]}: column '{column}' holds {text.iloc[row]!r}, not a number.")
     return table
 
 
@@ -270,7 +295,7 @@ def wall_times_markdown(results: Path) -> str:
     """Every logged invocation of the replicate/ scripts: command, device, wall time."""
     lines = ["| command | device | torch | commit | wall time (min) | finished |", "|---|---|---|---|---:|---|"]
     for path in sorted(results.glob("*/wall_times.csv")) + sorted(results.glob("*/*/wall_times.csv")):
-        table = read_csv(path, ["command", "wall_minutes", "device", "git_commit", "finished_at"])
+        table = read_csv(path, ["command", "wall_minutes", "device", "torch_version", "git_commit", "finished_at"])
         for r in table.itertuples():
             where = f" (→ `{path.parent.relative_to(results)}`)" if path.parent.parent != results else ""
             lines.append(
@@ -399,7 +424,10 @@ def plot_teacher_soft_targets(data_dir: str | None, cache_dir: Path, path: Path)
     root = resolve_data_dir(data_dir)
     if not (root / "MNIST" / "raw").is_dir():
         return f"{path.name}: skipped, MNIST not found under {root} (set --data-dir or ${DATA_DIR_ENV})"
-    data = load_mnist(root, torch.device("cpu"))
+    try:
+        data = load_mnist(root, torch.device("cpu"))
+    except DataUnavailable as error:  # an illustration only: the tables and other figures are still made
+        return f"{path.name}: skipped, {error}"
     stage = MNIST_PRESETS["paper"].teacher
     key = teacher_key(stage, 0, data.train)
     teacher = stage.build()
@@ -462,7 +490,7 @@ def replace_block(text: str, block: str, name: str) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ScriptParser(__doc__)
     parser.add_argument("--results", default="results", help="folder with mnist/runs.csv (default: results)")
     parser.add_argument("--figures", default="figures", help="folder the PNGs go to (default: figures)")
     parser.add_argument("--preset", default="paper", help="which preset's runs to summarise (default: paper)")
@@ -474,9 +502,10 @@ def main(argv=None) -> int:
     parser.add_argument("--cache-dir", default="cache", help="cached teachers (default: cache)")
     args = parser.parse_args(argv)
     results, figures = Path(args.results), Path(args.figures)
+    # every input is read and every text composed before the first file is written: bad input changes nothing
     runs_csv = results / "mnist" / "runs.csv"
     if not runs_csv.exists():
-        sys.exit(f"error: {runs_csv} does not exist; run replicate/mnist.py first")
+        fail(f"{runs_csv} does not exist; run replicate/mnist.py first.")
     runs = latest(read_csv(runs_csv, ["run_id", "experiment", "model", "preset", "eval_split", "test_errors", "seed"]))
     epochs_csv = results / "mnist" / "epochs.csv"
     epochs = read_csv(epochs_csv, ["run_id", "model", "epoch", "test_errors"]) if epochs_csv.exists() else None
@@ -484,7 +513,6 @@ def main(argv=None) -> int:
     sweeps = read_csv(sweeps_csv, ["run_id", "seed", "offset", "test_errors"]) if sweeps_csv.exists() else None
     cifar_csv = results / "cifar10" / "runs.csv"
     cifar = latest(read_csv(cifar_csv, ["run_id", "model", "preset", "test_error_pct"])) if cifar_csv.exists() else None
-    figures.mkdir(parents=True, exist_ok=True)
     table = headline(runs, args.preset)
     summary = preset_summary(runs, args.preset)
     sections = [
@@ -495,18 +523,7 @@ def main(argv=None) -> int:
         f"## MNIST §3, temperature × student size, `{args.preset}` preset\n\n{temperature_markdown(runs, args.preset)}",
         f"## CIFAR-10 example of seed 003\n\n{cifar_markdown(cifar)}",
     ]
-    (results / "SUMMARY.md").write_text("\n".join(sections))
-    plot_headline(runs, table, args.preset, figures / "mnist_headline.png")
-    notes = [
-        plot_learning_curves(runs, epochs, args.preset, figures / "mnist_learning_curves.png"),
-        plot_offsets(runs, sweeps, args.preset, figures / "mnist_offsets.png"),
-        plot_temperature(runs, args.preset, figures / "mnist_temperature.png"),
-        plot_cifar(cifar, figures / "cifar10.png"),
-        plot_limit(figures / "logit_matching_limit.png"),
-        plot_teacher_soft_targets(args.data_dir, Path(args.cache_dir), figures / "dark_knowledge.png"),
-    ]
-    for note in filter(None, notes):
-        print(f"note: {note}")
+    documents = {results / "SUMMARY.md": "\n".join(sections)}  # path -> new text
     reproduce = Path(args.reproduce)
     if reproduce.exists():
         blocks = {
@@ -522,13 +539,29 @@ def main(argv=None) -> int:
         for name, block in blocks.items():
             if f"<!-- {name}:start -->" in text:
                 text = replace_block(text, block, name)
-        reproduce.write_text(text)
+        documents[reproduce] = text
     readme = Path(args.readme)
     if readme.exists() and "<!-- headline:start -->" in readme.read_text():
         text = replace_block(readme.read_text(), summary + "\n![headline](figures/mnist_headline.png)\n", "headline")
         if "<!-- glance:start -->" in text:
             text = replace_block(text, glance_markdown(runs, cifar, args.preset), "glance")
-        readme.write_text(text)
+        documents[readme] = text
+    require_writable(results, "--results")
+    require_writable(figures, "--figures")
+
+    plot_headline(runs, table, args.preset, figures / "mnist_headline.png")
+    notes = [
+        plot_learning_curves(runs, epochs, args.preset, figures / "mnist_learning_curves.png"),
+        plot_offsets(runs, sweeps, args.preset, figures / "mnist_offsets.png"),
+        plot_temperature(runs, args.preset, figures / "mnist_temperature.png"),
+        plot_cifar(cifar, figures / "cifar10.png"),
+        plot_limit(figures / "logit_matching_limit.png"),
+        plot_teacher_soft_targets(args.data_dir, Path(args.cache_dir), figures / "dark_knowledge.png"),
+    ]
+    for note in filter(None, notes):
+        print(f"note: {note}")
+    for path, text in documents.items():
+        path.write_text(text)
     print(summary)
     return 0
 

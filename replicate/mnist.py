@@ -22,8 +22,8 @@ Times on a 2-core CPU: see REPRODUCE.md.
     python replicate/mnist.py --experiment all --seeds 0 1 --data-dir /path/to/data
 """
 
-import argparse
 import dataclasses
+import math
 import sys
 import time
 from pathlib import Path
@@ -31,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
 from distill.checkpoint import Checkpoints  # noqa: E402
-from distill.cli import add_common_arguments, run_resumably, setup  # noqa: E402
+from distill.cli import ScriptParser, add_common_arguments, run_resumably, setup  # noqa: E402
 from distill.mnist import run_main, split_for_run  # noqa: E402
 from distill.presets import MNIST_PRESETS  # noqa: E402
 from distill.results import log_wall_time  # noqa: E402
@@ -43,7 +43,7 @@ EXPERIMENTS = ["main", "omit3", "only78", "temperature"]
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ScriptParser(__doc__)
     add_common_arguments(parser, MNIST_PRESETS, default_out="results/mnist")
     parser.add_argument(
         "--experiment",
@@ -58,7 +58,8 @@ def main(argv=None) -> int:
         "--hard-weight",
         type=float,
         default=None,
-        help="weight of the true-label term next to the T²-scaled soft term (default: the preset's)",
+        help="weight in [0, 1] of the true-label term next to the T²-scaled soft term, whose weight is 1 "
+        "(default: the preset's)",
     )
     parser.add_argument(
         "--validation",
@@ -82,12 +83,12 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     preset = MNIST_PRESETS[args.preset]
     if args.temperature is not None:
-        if args.temperature <= 0:
-            parser.error(f"--temperature must be > 0, got {args.temperature}")
+        if not 0 < args.temperature < math.inf:  # written so that nan fails too
+            parser.error(f"--temperature must be > 0 and finite, got {args.temperature}")
         preset = dataclasses.replace(preset, temperature=args.temperature)
     if args.hard_weight is not None:
-        if args.hard_weight < 0:
-            parser.error(f"--hard-weight must be >= 0, got {args.hard_weight}")
+        if not 0 <= args.hard_weight <= 1:
+            parser.error(f"--hard-weight must be within [0, 1], got {args.hard_weight}")
         preset = dataclasses.replace(preset, hard_weight=args.hard_weight)
     experiments = EXPERIMENTS if args.experiment == "all" else [args.experiment]
     if args.validation and experiments != ["main"]:

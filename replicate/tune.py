@@ -13,15 +13,15 @@ images only; the test set is never touched. Two sweeps:
 Rows go to <out>/teacher_tuning.csv and <out>/distillation_tuning.csv.
 """
 
-import argparse
 import dataclasses
 import itertools
+import math
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from distill.cli import add_common_arguments, setup  # noqa: E402
+from distill.cli import ScriptParser, add_common_arguments, setup  # noqa: E402
 from distill.mnist import split_for_run  # noqa: E402
 from distill.presets import MNIST_PRESETS  # noqa: E402
 from distill.run import Run  # noqa: E402
@@ -34,17 +34,23 @@ def with_train(stage, **changes):
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_common_arguments(parser, MNIST_PRESETS, default_out="results/mnist/tuning")
+    parser = ScriptParser(__doc__)
+    add_common_arguments(parser, MNIST_PRESETS, default_out="results/mnist/tuning", resumable=False)
     parser.set_defaults(preset="quick")
     parser.add_argument("--teacher-lr", type=float, nargs="+", help="sweep the teacher's peak learning rate instead")
     parser.add_argument("--lr", type=float, nargs="+", default=[0.1], help="students' peak learning rates")
-    parser.add_argument("--hard-weight", type=float, nargs="+", default=[0.1], help="hard-term weights")
+    parser.add_argument(
+        "--hard-weight", type=float, nargs="+", default=[0.1], help="hard-term weights in [0, 1]; < 0: labels only"
+    )
     parser.add_argument("--temperature", type=float, nargs="+", default=[20.0], help="temperatures")
     parser.add_argument("--batch-size", type=int, nargs="+", default=[100], help="batch sizes")
     parser.add_argument("--epochs", type=int, nargs="+", default=[30], help="student epochs")
     parser.add_argument("--bf16", type=int, nargs="+", choices=[0, 1], default=[1], help="bf16 autocast off/on")
     args = parser.parse_args(argv)
+    if not all(0 < t < math.inf for t in args.temperature):  # written so that nan fails too
+        parser.error(f"--temperature values must be > 0 and finite, got {args.temperature}")
+    if not all(w <= 1 for w in args.hard_weight):  # < 0 is allowed: it means "labels only"
+        parser.error(f"--hard-weight values must be at most 1 (or < 0 for labels only), got {args.hard_weight}")
     data = setup(args)
     out, preset, seed = Path(args.out), MNIST_PRESETS[args.preset], args.seeds[0]
     held_out = VALIDATION if preset.train_subset is None else preset.train_subset // 5  # smoke: a fifth

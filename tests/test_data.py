@@ -1,11 +1,12 @@
 """MNIST parsing, the data-directory rules, the offline message, and the §3 jitter."""
 
+import shutil
 import struct
 
 import pytest
 import torch
 
-from distill.data import DATA_DIR_ENV, DataUnavailable, jitter, load_mnist, resolve_data_dir
+from distill.data import DATA_DIR_ENV, DataUnavailable, existing_data_dir, jitter, load_mnist, resolve_data_dir
 
 RAW_NAMES = {
     (True, "images"): "train-images-idx3-ubyte",
@@ -73,6 +74,45 @@ def test_data_dir_flag_beats_environment_beats_default(monkeypatch):
     assert str(resolve_data_dir(None)) == "/from/env"
     monkeypatch.delenv(DATA_DIR_ENV)
     assert str(resolve_data_dir(None)) == "data"
+
+
+def test_only_the_default_data_folder_may_be_created(tmp_path, monkeypatch):
+    monkeypatch.delenv(DATA_DIR_ENV, raising=False)
+    assert str(existing_data_dir(None)) == "data"  # ./data need not exist: the first download creates it
+    assert existing_data_dir(str(tmp_path)) == tmp_path
+    with pytest.raises(DataUnavailable) as raised:
+        existing_data_dir(str(tmp_path / "typo"))
+    assert str(tmp_path / "typo") in str(raised.value) and "--data-dir" in str(raised.value)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "one byte changed"])
+def test_a_damaged_download_is_named_before_torchvision_reads_it(damage, mnist_root, tmp_path):
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for archive in (mnist_root / "MNIST" / "raw").glob("*.gz"):
+        shutil.copy(archive, raw / archive.name)
+    damaged = raw / "train-labels-idx1-ubyte.gz"
+    data = bytearray(damaged.read_bytes())
+    if damage == "truncated":
+        data = data[: len(data) // 2]
+    else:
+        data[-10] ^= 0xFF
+    damaged.write_bytes(data)
+    with pytest.raises(DataUnavailable) as raised:
+        load_mnist(tmp_path, torch.device("cpu"))
+    message = str(raised.value)
+    assert message.startswith(f"{damaged} is truncated or corrupt") and "delete it" in message and "\n" not in message
+    assert sorted(p.name for p in raw.iterdir()) == sorted(p.name for p in (mnist_root / "MNIST" / "raw").glob("*.gz"))
+
+
+def test_a_truncated_extracted_file_is_named(tiny_mnist):
+    root, _ = tiny_mnist
+    images = root / "MNIST" / "raw" / RAW_NAMES[True, "images"]
+    images.write_bytes(images.read_bytes()[:-100])  # as left by an interrupted extraction
+    with pytest.raises(DataUnavailable) as raised:
+        load_mnist(root, torch.device("cpu"))
+    message = str(raised.value)
+    assert message.startswith(f"{images} is truncated or corrupt") and "delete it" in message and "\n" not in message
 
 
 def shift(image: torch.Tensor, dy: int, dx: int) -> torch.Tensor:

@@ -74,20 +74,65 @@ def test_missing_experiment_is_shown_as_not_run(tmp_path):
     assert "| distilled | 74 | not run |" in (results / "SUMMARY.md").read_text()
 
 
-@pytest.mark.parametrize("damage, message", [("drop", "has no column 'test_errors'"), ("garble", "non-numeric")])
-def test_malformed_csv_names_file_and_column(tmp_path, damage, message):
+def damage_csv(results, damage):
+    """Break one results CSV the way a crash, a bad merge or a hand edit might; return the file."""
+    runs = results / "mnist" / "runs.csv"
+    lines = runs.read_text().splitlines(keepends=True)
+    if damage == "column missing":
+        pd.read_csv(runs).drop(columns="test_errors").to_csv(runs, index=False)
+    elif damage == "not a number":
+        lines[2] = lines[2].replace(",80,", ",lots,")  # seed 1's teacher
+        runs.write_text("".join(lines))
+    elif damage == "last line cut":
+        runs.write_text("".join(lines)[:-40])  # the last two fields gone, the one before cut short
+    elif damage == "too many fields":
+        lines[4] = lines[4].rstrip("\n") + ",extra\n"
+        runs.write_text("".join(lines))
+    else:  # a wall-times file, read only for REPRODUCE.md
+        (results / "mnist" / "wall_times.csv").write_text('command,wall_minutes\npython x,1.5\npython y,"1\n')
+        return results / "mnist" / "wall_times.csv"
+    return runs
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        ("column missing", "has no column 'test_errors'"),
+        ("not a number", "line 3: column 'test_errors' holds 'lots', not a number"),
+        ("last line cut", "line 7: 8 fields where the header has 10"),
+        ("too many fields", "line 5: 11 fields where the header has 10"),
+        ("wall times", "wall_times.csv, line 3: unexpected end of data"),
+    ],
+)
+def test_a_malformed_csv_is_named_and_nothing_is_written(tmp_path, damage, message, capsys):
     results = tmp_path / "results"
     write_fixture(results)
-    runs = pd.read_csv(results / "mnist" / "runs.csv")
-    if damage == "drop":
-        runs = runs.drop(columns="test_errors")
-    else:
-        runs["test_errors"] = runs["test_errors"].astype(str)
-        runs.loc[0, "test_errors"] = "lots"
-    runs.to_csv(results / "mnist" / "runs.csv", index=False)
+    (results / "SUMMARY.md").write_text("earlier summary\n")
+    reproduce = tmp_path / "REPRODUCE.md"
+    reproduce.write_text("<!-- reproduce-wall-times:start -->\nx\n<!-- reproduce-wall-times:end -->\n")
+    bad = damage_csv(results, damage)
+    before = {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()}
+    args = elsewhere(tmp_path, results)
+    args[args.index("--reproduce") + 1] = str(reproduce)
     with pytest.raises(SystemExit) as raised:
-        load_script("figures").main(elsewhere(tmp_path, results))
-    assert message in str(raised.value) and "runs.csv" in str(raised.value)
+        load_script("figures").main(args)
+    assert raised.value.code == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"error: {bad}") and message in line
+    assert {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()} == before
+
+
+def test_an_unwritable_figures_folder_is_named_and_nothing_is_written(tmp_path, capsys):
+    results = tmp_path / "results"
+    write_fixture(results)
+    (tmp_path / "f").write_text("a file where the figures folder should be")
+    before = {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()}
+    with pytest.raises(SystemExit) as raised:
+        load_script("figures").main(elsewhere(tmp_path, results))  # --figures tmp_path/f
+    assert raised.value.code == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert f"cannot write to the folder {tmp_path / 'f'}" in line and "--figures" in line
+    assert {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()} == before
 
 
 def write_experiment_fixture(results):

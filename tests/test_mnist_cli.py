@@ -1,12 +1,14 @@
 """replicate/mnist.py end to end: a smoke run on the real data, and its errors for a person."""
 
+import os
+import shutil
 import subprocess
 import sys
 
 import pytest
 import torch
 
-from distill.data import load_mnist
+from distill.data import DATA_DIR_ENV, load_mnist
 from tests.conftest import REPO, load_script, read_rows
 
 REQUIRED_COLUMNS = {
@@ -58,7 +60,9 @@ def test_smoke_run_on_real_mnist_writes_well_formed_csvs(mnist_root, tmp_path, c
     "flags, expected",
     [
         (["--temperature", "0"], "--temperature must be > 0"),
-        (["--hard-weight", "-1"], "--hard-weight must be >= 0"),
+        (["--temperature", "nan"], "--temperature must be > 0"),
+        (["--hard-weight", "-1"], "--hard-weight must be within [0, 1], got -1.0"),
+        (["--hard-weight", "1.5"], "--hard-weight must be within [0, 1], got 1.5"),
         (["--preset", "huge"], "invalid choice: 'huge'"),
         (["--seeds"], "expected at least one argument"),
         (["--experiment", "omit3", "--models", "teacher"], "--models applies to --experiment main only"),
@@ -70,6 +74,11 @@ def test_bad_flags_exit_2_with_a_message(flags, expected):
     done = subprocess.run([sys.executable, "replicate/mnist.py", *flags], cwd=REPO, capture_output=True, text=True)
     assert done.returncode == 2
     assert expected in done.stderr and "Traceback" not in done.stderr
+    # the error and a hint, not argparse's usage text in front of it
+    lines = done.stderr.splitlines()
+    assert (
+        len(lines) == 2 and lines[0].startswith("mnist.py: error: ") and lines[1] == "(run with --help for the options)"
+    )
 
 
 def test_missing_data_offline_is_one_sentence_and_exit_2(tmp_path):
@@ -77,7 +86,8 @@ def test_missing_data_offline_is_one_sentence_and_exit_2(tmp_path):
     code = (
         "import runpy, sys; from torchvision import datasets; "
         "datasets.MNIST.mirrors = ['http://127.0.0.1:9/']; "
-        f"sys.argv = ['mnist.py', '--preset', 'smoke', '--data-dir', {str(tmp_path)!r}]; "
+        f"sys.argv = ['mnist.py', '--preset', 'smoke', '--data-dir', {str(tmp_path)!r}, "
+        f"'--out', {str(tmp_path / 'out')!r}, '--cache-dir', {str(tmp_path / 'cache')!r}]; "
         "runpy.run_path('replicate/mnist.py', run_name='__main__')"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
@@ -86,6 +96,72 @@ def test_missing_data_offline_is_one_sentence_and_exit_2(tmp_path):
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and str(tmp_path) in lines[0] and "--data-dir" in lines[0]
     assert done.stdout == ""
+
+
+@pytest.mark.parametrize("script, flags", [("cifar10", ["--preset", "huge"]), ("tune", ["--temperature", "0"]),
+                                           ("figures", ["--bogus"])])  # fmt: skip
+def test_every_script_reports_bad_flags_in_one_line_and_a_hint(script, flags, capsys):
+    with pytest.raises(SystemExit) as raised:
+        load_script(script).main(flags)
+    assert raised.value.code == 2
+    error, hint = capsys.readouterr().err.splitlines()
+    assert "error: " in error and flags[-1] in error and hint == "(run with --help for the options)"
+
+
+@pytest.mark.parametrize("source", ["flag", "environment"])
+def test_a_data_folder_that_does_not_exist_is_not_created(source, tmp_path, monkeypatch, capsys):
+    missing = tmp_path / "typo"
+    monkeypatch.setenv(DATA_DIR_ENV, str(missing))
+    args = ["--preset", "smoke", "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache")]
+    args += ["--data-dir", str(missing)] if source == "flag" else []
+    with pytest.raises(SystemExit) as raised:
+        load_script("mnist").main(args)
+    assert raised.value.code == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert str(missing) in line and "does not exist" in line and "create it" in line
+    assert ("--data-dir" if source == "flag" else "$KD_DATA_DIR") in line
+    assert not missing.exists() and not (tmp_path / "out").exists()
+
+
+def test_a_corrupt_download_stops_the_script_before_training(mnist_root, tmp_path, capsys):
+    raw = tmp_path / "data" / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        shutil.copy(mnist_root / "MNIST" / "raw" / name, raw / name)
+    (raw / "t10k-images-idx3-ubyte.gz").write_bytes(
+        (mnist_root / "MNIST" / "raw" / "t10k-images-idx3-ubyte.gz").read_bytes()[:5000]
+    )
+    args = ["--preset", "smoke", "--data-dir", str(tmp_path / "data"), "--out", str(tmp_path / "out")]
+    with pytest.raises(SystemExit) as raised:
+        load_script("mnist").main(args + ["--cache-dir", str(tmp_path / "cache")])
+    assert raised.value.code == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "t10k-images-idx3-ubyte.gz is truncated or corrupt" in line and "delete it" in line
+    assert list((tmp_path / "out").iterdir()) == []  # no rows, no wall time
+
+
+@pytest.mark.parametrize("damage", ["read-only", "through a file"])
+def test_an_unwritable_out_folder_stops_the_script_before_training(damage, mnist_root, tmp_path, capsys):
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "runs.csv").write_text("model,test_errors\nteacher,70\n")
+    if damage == "read-only":
+        if os.geteuid() == 0:
+            pytest.skip("root writes into read-only folders")
+        out.chmod(0o555)
+        target = out
+    else:  # fails for root too
+        target = out / "runs.csv" / "more"
+    args = ["--preset", "smoke", "--data-dir", str(mnist_root), "--out", str(target)]
+    try:
+        with pytest.raises(SystemExit) as raised:
+            load_script("mnist").main(args + ["--cache-dir", str(tmp_path / "cache")])
+    finally:
+        out.chmod(0o755)
+    assert raised.value.code == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert f"cannot write to the folder {target}" in line and "--out" in line and "Traceback" not in line
+    assert (out / "runs.csv").read_text() == "model,test_errors\nteacher,70\n" and os.listdir(out) == ["runs.csv"]
 
 
 def test_help_explains_every_flag():

@@ -2,6 +2,8 @@
 
 import csv
 
+import pytest
+
 from distill.results import append_rows, git_commit, provenance
 
 
@@ -53,3 +55,28 @@ def test_appending_results_does_not_make_the_commit_dirty_but_editing_code_does(
     assert not git_commit.__wrapped__(tmp_path).endswith("-dirty")
     (tmp_path / "code.py").write_text("x = 2\n")
     assert git_commit.__wrapped__(tmp_path).endswith("-dirty")
+
+
+@pytest.mark.parametrize("step", ["os.fsync", "os.replace"])
+def test_a_crash_while_appending_leaves_the_file_as_it_was(step, tmp_path, monkeypatch):
+    path = tmp_path / "runs.csv"
+    append_rows(path, [{"model": "teacher", "test_errors": 70}])
+    before = path.read_bytes()
+
+    def killed(*args):
+        raise KeyboardInterrupt  # stands in for a kill or power cut at that step
+
+    monkeypatch.setattr(step, killed)
+    with pytest.raises(KeyboardInterrupt):
+        append_rows(path, [{"model": "baseline", "test_errors": 140}])
+    assert path.read_bytes() == before and [r["model"] for r in read(path)] == ["teacher"]
+    assert list(tmp_path.iterdir()) == [path]  # the half-done temporary file is gone too
+
+
+def test_a_stale_temporary_file_from_a_killed_writer_is_harmless(tmp_path):
+    path = tmp_path / "runs.csv"
+    append_rows(path, [{"model": "teacher", "test_errors": 70}])
+    (tmp_path / "runs.csv.tmp").write_text("model,test_err")  # cut off mid-write
+    append_rows(path, [{"model": "baseline", "test_errors": 140}])
+    assert read(path) == [{"model": "teacher", "test_errors": "70"}, {"model": "baseline", "test_errors": "140"}]
+    assert list(tmp_path.iterdir()) == [path]

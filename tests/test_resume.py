@@ -32,9 +32,7 @@ def _train_tiny(epochs_run: int, resume: dict | None = None) -> tuple[MLP, list[
             raise KeyboardInterrupt  # the user's Ctrl-C right after the checkpoint of that epoch
 
     try:
-        history, _ = train(
-            model, images, lambda z, i: hard_loss(z, labels[i]), cfg, lambda m: {}, "tiny", resume, save
-        )
+        history, _ = train(model, images, lambda z, i: hard_loss(z, labels[i]), cfg, lambda m: {}, "tiny", resume, save)
     except KeyboardInterrupt:
         history = []
     return model, history, saved

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
-import fcntl
 import functools
 import io
 import os
@@ -14,6 +14,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,9 +70,7 @@ def append_rows(path: Path, rows: list[dict]) -> None:
         return
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        fcntl.flock(folder, fcntl.LOCK_EX)  # two scripts logging to one folder at once: neither loses its rows
+    with _locked(path.parent) as folder:
         old_columns: list[str] = []
         old_rows: list[dict] = []
         if path.exists():
@@ -90,9 +93,25 @@ def append_rows(path: Path, rows: list[dict]) -> None:
         except BaseException:
             temporary.unlink(missing_ok=True)
             raise
-        os.fsync(folder)  # the rename itself reaches the disk
+        if folder is not None:
+            os.fsync(folder)  # the rename itself reaches the disk
+
+
+@contextlib.contextmanager
+def _locked(folder: Path):
+    """Hold an exclusive lock on ``folder`` (two scripts logging to one folder at once: neither loses its rows).
+
+    Yields the folder's descriptor; on Windows, which has neither folder descriptors nor fcntl, None and no lock.
+    """
+    if fcntl is None:
+        yield None
+        return
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield descriptor
     finally:
-        os.close(folder)  # and releases the lock
+        os.close(descriptor)  # and releases the lock
 
 
 def log_wall_time(out: Path, script: str, argv: list[str], minutes: float, device: torch.device, **fields) -> None:

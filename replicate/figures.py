@@ -79,7 +79,7 @@ def read_csv(path: Path, required: list[str]) -> pd.DataFrame:
     for column in required:
         if column not in table.columns:
             fail(f"{path} has no column '{column}'.")
-        if column.endswith(("errors", "seed", "epoch", "minutes", "offset", "pct")):
+        if column.endswith(("errors", "seed", "epoch", "minutes", "offset", "pct", "seconds", "speedup", "bound")):
             text = table[column]
             garbage = pd.to_numeric(text, errors="coerce").isna() & text.notna()  # empty cells are allowed
             if garbage.any():
@@ -303,6 +303,48 @@ def wall_times_markdown(results: Path) -> str:
                 f"{r.wall_minutes:.1f} | {r.finished_at} |"
             )
     return "\n".join(lines) + "\n"
+
+
+def benchmark_markdown(results: Path) -> str:
+    """The latest replicate/benchmark.py run on each device: epoch times of both pipelines against the GEMM
+    bound, and the teacher's test errors after a short run in fp32 and in bf16."""
+    path = results / "benchmark" / "benchmark.csv"
+    if not path.exists():
+        return "Not run yet: `python replicate/benchmark.py --bf16`.\n"
+    columns = ["benchmark_id", "model", "precision", "pipeline", "epoch_seconds", "speedup", "gemm_bound_seconds"]
+    timings = read_csv(path, [*columns, "times_gemm_bound", "ceiling_speedup", "device", "command", "git_commit"])
+    accuracy_csv = path.with_name("bf16_accuracy.csv")
+    accuracy = read_csv(accuracy_csv, ["benchmark_id", "precision", "seed", "epochs", "test_errors"]) if (
+        accuracy_csv.exists()) else None  # fmt: skip
+    parts = []
+    for device, rows in timings.groupby("device", sort=True):
+        rows = rows[rows.benchmark_id == rows.benchmark_id.iloc[-1]]  # its latest run
+        first = rows.iloc[0]
+        parts += [
+            f"`{first.command}` on {device} (torch {first.torch_version}, commit {first.git_commit}, "
+            f"{first.finished_at}). *Ceiling*: the best DataLoader's time over the GEMM bound, the most that any "
+            "pipeline could gain on it.\n",
+            "| model | precision | pipeline | s / epoch | × best DataLoader | GEMM bound (s) | × bound | ceiling |",
+            "|---|---|---|---:|---:|---:|---:|---:|",
+        ]
+        parts += [
+            f"| {r.model} | {r.precision} | {r.pipeline} | {r.epoch_seconds:.2f} | {r.speedup:.2f}× | "
+            f"{r.gemm_bound_seconds:.2f} | {r.times_gemm_bound:.2f}× | {r.ceiling_speedup:.2f}× |"
+            for r in rows.itertuples()
+        ]
+        if accuracy is not None and (accuracy.benchmark_id == first.benchmark_id).any():
+            errors = accuracy[accuracy.benchmark_id == first.benchmark_id].pivot(
+                index="seed", columns="precision", values="test_errors"
+            )
+            epochs = int(accuracy[accuracy.benchmark_id == first.benchmark_id].epochs.iloc[0])
+            parts += [
+                f"\nTeacher test errors after {epochs} epochs of its paper recipe, same seed in both precisions:\n",
+                "| seed | fp32 | bf16 | bf16 − fp32 |",
+                "|---:|---:|---:|---:|",
+                *(f"| {seed} | {r.fp32} | {r.bf16} | {r.bf16 - r.fp32:+d} |" for seed, r in errors.iterrows()),
+            ]
+        parts.append("")
+    return "\n".join(parts)
 
 
 def glance_markdown(runs: pd.DataFrame, cifar: pd.DataFrame | None, preset: str) -> str:
@@ -534,6 +576,7 @@ def main(argv=None) -> int:
             "reproduce-temperature": temperature_markdown(runs, args.preset),
             "reproduce-cifar10": cifar_markdown(cifar),
             "reproduce-wall-times": wall_times_markdown(results),
+            "reproduce-benchmark": benchmark_markdown(results),
         }
         text = reproduce.read_text()
         for name, block in blocks.items():

@@ -29,7 +29,7 @@ class Dropout(nn.Module):
         if not self.training or self.p == 0:
             return x
         keep = torch.rand(x.shape, device=x.device) >= self.p
-        return x * keep / (1 - self.p)
+        return x * keep.to(x.dtype).mul_(1 / (1 - self.p))  # the scale folded into the mask: one multiply
 
     def extra_repr(self) -> str:
         return f"p={self.p}"

@@ -37,6 +37,34 @@ class TransferSetExperiment:
     published_offset: float  # what the paper added to those biases
     published: dict[str, float]  # the paper's numbers, see PUBLISHED below
 
+    @property
+    def error_column(self) -> str:
+        """The paper gives omit3's errors as a count and only78's as a percentage."""
+        return "test_error_pct" if "test_error_pct" in self.published else "test_errors"
+
+    @property
+    def unit(self) -> str:
+        return "test error %" if self.error_column == "test_error_pct" else "test errors"
+
+    def quantities(self) -> list[tuple[str, str, float | None]]:
+        """(label, runs.csv column, published value or None) of every number reported for this experiment."""
+        error, unit, published = self.error_column, self.unit, self.published
+        classes = " and ".join(map(str, self.offset_classes))
+        return [
+            (f"{unit}, no offset", error, published.get(error)),
+            (f"errors on test {classes}s, no offset", "class_errors", published.get("class_errors")),
+            (f"offset on the bias of {classes}, chosen on test (as the paper)", "test_optimal_offset",
+             self.published_offset),
+            (f"{unit} at the offset chosen on test", f"test_optimal_{error}", published.get(f"offset_{error}")),
+            (f"errors on test {classes}s at that offset", "test_optimal_class_errors",
+             published.get("offset_class_errors")),
+            (f"test {classes}s right at that offset (%)", "test_optimal_class_correct_pct",
+             published.get("class_correct_pct")),
+            ("offset chosen without test data (prior matching)", "prior_offset", None),
+            (f"{unit} at the prior-matching offset", f"prior_{error}", None),
+            (f"errors on test {classes}s at that offset", "prior_class_errors", None),
+        ]  # fmt: skip
+
 
 OMIT3 = TransferSetExperiment(
     name="omit3",
@@ -181,27 +209,10 @@ def run_transfer_set(run: Run, preset: MnistPreset, experiment: TransferSetExper
 
 def print_transfer_table(experiment: TransferSetExperiment, rows: list[dict]) -> None:
     """Published vs measured for omit3 or only78, mean ± sd over seeds."""
-    published = experiment.published
-
-    def line(label: str, column: str, published_value, percent: bool = False) -> None:
-        values = [float(r[column]) for r in rows]
-        shown = f"{published_value:g}" if published_value is not None else "—"
-        difference = f"{statistics.mean(values) - published_value:+.1f}" if published_value is not None else ""
-        print(f"{label:<58} {shown:>9} {mean_sd(values):>14} {difference:>10}" + ("  (%)" if percent else ""))
-
-    classes = " and ".join(map(str, experiment.offset_classes))
-    n_class = rows[0]["class_test_count"]
     print(f"\n{experiment.name}: transfer set = the training images of digits {experiment.kept_classes}")
-    print(f"{'':<58} {'published':>9} {'measured':>14} {'difference':>10}   ({len(rows)} seeds)")
-    percent = "test_error_pct" in published
-    error = "test_error_pct" if percent else "test_errors"
-    line("test errors, no offset", error, published.get(error), percent)
-    line(f"  of which on the {n_class} test images of {classes}", "class_errors", published.get("class_errors"))
-    line(f"offset on the bias of {classes}, chosen on TEST (as the paper)", "test_optimal_offset",
-         experiment.published_offset)  # fmt: skip
-    line("  test errors at that offset", f"test_optimal_{error}", published.get(f"offset_{error}"), percent)
-    line(f"  of which on {classes}", "test_optimal_class_errors", published.get("offset_class_errors"))
-    line(f"  test images of {classes} right (%)", "test_optimal_class_correct_pct", published.get("class_correct_pct"))
-    line("offset chosen without test data (prior matching)", "prior_offset", None)
-    line("  test errors at that offset", f"prior_{error}", None, percent)
-    line(f"  of which on {classes}", "prior_class_errors", None)
+    print(f"{'':<62} {'published':>9} {'measured':>14} {'difference':>10}   ({len(rows)} seeds)")
+    for label, column, published in experiment.quantities():
+        values = [float(r[column]) for r in rows]
+        shown = "—" if published is None else f"{published:g}"
+        difference = "" if published is None else f"{statistics.mean(values) - published:+.1f}"
+        print(f"{label:<62} {shown:>9} {mean_sd(values):>14} {difference:>10}")

@@ -221,30 +221,14 @@ def transfer_markdown(runs: pd.DataFrame, preset: str) -> str:
     ]
     for name, experiment in TRANSFER_SET_EXPERIMENTS.items():
         rows = runs[(runs.experiment == name) & (runs.preset == preset) & (runs.model == "distilled")]
-        published = experiment.published
-        unit = "test error %" if "test_error_pct" in published else "test errors"
-        error = "test_error_pct" if "test_error_pct" in published else "test_errors"
-        classes = " and ".join(map(str, experiment.offset_classes))
-        quantities = [
-            (f"{unit}, no offset", error, published.get(error)),
-            (f"errors on test {classes}s, no offset", "class_errors", published.get("class_errors")),
-            (f"offset on the bias of {classes}, chosen on **test** (as the paper)", "test_optimal_offset",
-             experiment.published_offset),
-            (f"{unit} at that offset", f"test_optimal_{error}", published.get(f"offset_{error}")),
-            (f"test {classes}s right at that offset (%)", "test_optimal_class_correct_pct",
-             published.get("class_correct_pct")),
-            ("offset chosen without test data (prior matching)", "prior_offset", None),
-            (f"{unit} at that offset", f"prior_{error}", None),
-        ]  # fmt: skip
-        for label, column, value in quantities:
+        for label, column, published in experiment.quantities():
+            shown = "—" if published is None else f"{published:g}"
             if rows.empty or column not in rows:
-                lines.append(f"| {name} | {label} | {'' if value is None else value} | not run | |")
+                lines.append(f"| {name} | {label} | {shown} | not run | |")
                 continue
             measured = rows[column].astype(float)
-            difference = "" if value is None else f"{measured.mean() - value:+.1f}"
-            lines.append(
-                f"| {name} | {label} | {'—' if value is None else value} | {mean_sd(measured)} | {difference} |"
-            )
+            difference = "" if published is None else f"{measured.mean() - published:+.1f}"
+            lines.append(f"| {name} | {label} | {shown} | {mean_sd(measured)} | {difference} |")
     device = devices_of(runs, preset, tuple(TRANSFER_SET_EXPERIMENTS))
     return f"`{preset}` preset, mean ± sd over seeds; {device}.\n\n" + "\n".join(lines) + "\n"
 
@@ -352,9 +336,7 @@ def glance_markdown(runs: pd.DataFrame, cifar: pd.DataFrame | None, preset: str)
     lines = ["| result | published | measured (mean ± sd, n seeds) |", "|---|---|---|"]
     for name, experiment in TRANSFER_SET_EXPERIMENTS.items():
         rows = runs[(runs.experiment == name) & (runs.preset == preset) & (runs.model == "distilled")]
-        percent = "test_error_pct" in experiment.published
-        error, unit = ("test_error_pct", "% test error") if percent else ("test_errors", "test errors")
-        published = experiment.published
+        error, unit, published = experiment.error_column, experiment.unit, experiment.published
         if rows.empty:
             lines.append(f"| {name}: {unit} | {published[error]} | not run |")
             continue

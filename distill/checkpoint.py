@@ -15,10 +15,11 @@ are deleted: the results are in the CSVs and the teachers in the teacher cache.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import torch
+
+from distill.results import write_atomically
 
 
 class CheckpointMismatch(RuntimeError):
@@ -33,14 +34,19 @@ class Checkpoints:
         self.used: list[Path] = []
 
     def stage(self, name: str, fingerprint: dict) -> StageCheckpoint:
+        return StageCheckpoint(self.claim(name), fingerprint, self.fresh)
+
+    def claim(self, name: str) -> Path:
+        """The path of stage ``name``, to be deleted when this command has finished (remove_used)."""
         path = self.folder / f"{name}.pt"
         self.used.append(path)
-        return StageCheckpoint(path, fingerprint, self.fresh)
+        return path
 
     def remove_used(self) -> None:
         """After a command has finished: its stages are logged, their checkpoints are no longer needed."""
         for path in self.used:
             path.unlink(missing_ok=True)
+            path.with_name(path.name + ".tmp").unlink(missing_ok=True)  # left by a save that was killed
         if self.folder.is_dir() and not any(self.folder.iterdir()):
             self.folder.rmdir()
 
@@ -72,14 +78,8 @@ class StageCheckpoint:
         return state
 
     def save(self, state: dict) -> None:
-        """Write to a temporary file, flush it to disk, then rename: a crash leaves the old state or the new."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_suffix(".tmp")
-        with open(temporary, "wb") as f:
-            torch.save({**state, "fingerprint": self.fingerprint}, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, self.path)
+        write_atomically(self.path, lambda f: torch.save({**state, "fingerprint": self.fingerprint}, f))
 
 
 def _differences(saved: str | None, wanted: str, shown: int = 3) -> str:
@@ -87,7 +87,8 @@ def _differences(saved: str | None, wanted: str, shown: int = 3) -> str:
     if saved is None:
         return "no configuration stored"
     old, new = _flatten(json.loads(saved)), _flatten(json.loads(wanted))
-    changed = [f"{k}: {old.get(k)} → {new.get(k)}" for k in sorted(old.keys() | new.keys()) if old.get(k) != new.get(k)]
+    keys = sorted(old.keys() | new.keys(), key=lambda k: (k.endswith("_sum"), k))  # checksums say least: last
+    changed = [f"{k}: {old.get(k)} → {new.get(k)}" for k in keys if old.get(k) != new.get(k)]
     return ", ".join(changed[:shown]) + (", …" if len(changed) > shown else "")
 
 

@@ -64,8 +64,9 @@ def add_common_arguments(
     parser.add_argument(
         "--fresh",
         action="store_true",
-        help="start every model from scratch, ignoring (and overwriting) the checkpoints that an interrupted "
-        "run of this command left in <out>/checkpoints/ (default: resume from them)",
+        help="train every model from its first epoch, ignoring (and overwriting) the checkpoints that an "
+        "interrupted run left in <out>/checkpoints/ (default: resume from them); a cached teacher is still "
+        "loaded (--retrain-teacher retrains it)",
     )
 
 
@@ -88,6 +89,11 @@ def setup(args: argparse.Namespace, load=load_mnist) -> Dataset:
     Everything that can be wrong before training ends the program here, with one sentence.
     """
     git_commit()  # pin the code version now, before hours of training
+    # Subnormal floats (below 1.2e-38, far below anything that matters here) turn up in the students'
+    # gradients; x86 CPUs handle them in microcode, and flushing them to zero made a student epoch
+    # 25-30 % faster on our CPU. Set once, before any computation, so that every number of a run
+    # (the teacher's logits too) is computed the same way; GPUs are not affected.
+    torch.set_flush_denormal(True)
     device = resolve_device(args.device)
     try:
         root = existing_data_dir(args.data_dir)

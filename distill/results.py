@@ -10,8 +10,10 @@ import os
 import platform
 import shlex
 import subprocess
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import BinaryIO
 
 import torch
 
@@ -83,18 +85,24 @@ def append_rows(path: Path, rows: list[dict]) -> None:
         writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
         writer.writerows(old_rows + rows)
-        temporary = path.with_name(path.name + ".tmp")
-        try:
-            with open(temporary, "w", newline="") as f:
-                f.write(buffer.getvalue())
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(temporary, path)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
+        write_atomically(path, lambda f: f.write(buffer.getvalue().encode()))
         if folder is not None:
             os.fsync(folder)  # the rename itself reaches the disk
+
+
+def write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """``write(file)`` to a temporary file beside ``path``, flushed to disk, then renamed over ``path``:
+    a crash or power cut leaves the old file or the new one, never half of one."""
+    temporary = path.with_name(path.name + ".tmp")
+    try:
+        with open(temporary, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 @contextlib.contextmanager

@@ -96,7 +96,8 @@ class Run:
             model = self.fit("teacher", stage, self.label_loss())
             save_teacher(path, key, model, self.rows[-1])
             return model
-        self.checkpoint("teacher", stage, {}, self.train_split)  # one left by a killed run goes when this one ends
+        if self.checkpoints is not None:  # one left by a killed run goes when this command ends
+            self.checkpoints.claim(self.checkpoint_name("teacher", stage, {}))
         log_once(self.runs_csv, [row])  # every results folder lists the teacher its students learnt from
         self.rows.append(row)
         print(
@@ -191,23 +192,28 @@ class Run:
         return model
 
     def checkpoint(self, model_name: str, stage: ModelStage, columns: dict, transfer: Split) -> StageCheckpoint | None:
-        """This stage's checkpoint: named by what tells it apart from the other stages of a command,
-        fingerprinted by everything that determines its training."""
+        """This stage's checkpoint, fingerprinted by everything that determines its training and its logs."""
         if self.checkpoints is None:
             return None
+        fingerprint = {
+            "stage": asdict(stage),
+            "loss": columns,
+            "teacher": self.teacher_run_id if model_name != "teacher" else "",
+            "kl_temperature": self.temperature if self.teacher_logits is not None else None,  # of the logged KL
+            "device": transfer.images.device.type,  # random number streams differ between CPU and CUDA
+            "train": split_fingerprint(transfer),
+            "eval": {"name": self.eval_name, **split_fingerprint(self.eval_split)},
+        }
+        return self.checkpoints.stage(self.checkpoint_name(model_name, stage, columns), fingerprint)
+
+    def checkpoint_name(self, model_name: str, stage: ModelStage, columns: dict) -> str:
+        """What tells a stage apart from the other stages of one command, e.g. main-paper-seed0-teacher-1200-1200."""
         distinct = [self.experiment, self.preset_name, f"seed{self.seed}", model_name, stage.columns()["hidden"]]
         if "temperature" in columns:
             distinct.append(f"T{columns['temperature']:g}")
         if "recipe" in columns:
             distinct.append(columns["recipe"])
-        fingerprint = {
-            "stage": asdict(stage),
-            "loss": columns,
-            "teacher": self.teacher_run_id if model_name != "teacher" else "",
-            "train": split_fingerprint(transfer),
-            "eval": {"name": self.eval_name, **split_fingerprint(self.eval_split)},
-        }
-        return self.checkpoints.stage("-".join(distinct), fingerprint)
+        return "-".join(distinct)
 
     def agreement_with_teacher(self, student: nn.Module, transfer_images: torch.Tensor, v_transfer) -> dict:
         """How closely a student matches its teacher: KL(p‖q) at T, and top-1 agreement, on both splits."""

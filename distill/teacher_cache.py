@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import asdict
 from pathlib import Path
 
 import torch
 
 from distill.data import Split
+from distill.results import write_atomically
 from distill.train import ModelStage
 
 # TrainConfig fields added after the first teachers were cached: left at their defaults they stay out
@@ -29,14 +29,15 @@ def teacher_key(stage: ModelStage, seed: int, train_split: Split) -> str:
     for name, default in _LATER_FIELDS.items():
         if settings["train"][name] == default:
             del settings["train"][name]
-    fingerprint = {"stage": settings, "seed": seed, **split_fingerprint(train_split)}
+    split = split_fingerprint(train_split)
+    fingerprint = {"stage": settings, "seed": seed, "train_size": split.pop("size"), **split}  # the first keys' names
     return hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def split_fingerprint(split: Split) -> dict:
     """A cheap identity of a split's images and labels (a different subset changes both sums)."""
     return {
-        "train_size": len(split),
+        "size": len(split),
         "images_sum": round(float(split.images.double().sum()), 3),
         "labels_sum": int(split.labels.sum()),
     }
@@ -45,9 +46,7 @@ def split_fingerprint(split: Split) -> dict:
 def save_teacher(path: Path, key: str, model: torch.nn.Module, row: dict) -> None:
     """Weights, the key they answer to, and the teacher's runs.csv row (its errors and provenance)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    torch.save({"key": key, "state_dict": model.state_dict(), "row": row}, temporary)
-    os.replace(temporary, path)  # a crash leaves no half-written cache file
+    write_atomically(path, lambda f: torch.save({"key": key, "state_dict": model.state_dict(), "row": row}, f))
 
 
 def load_teacher(path: Path, key: str, model: torch.nn.Module) -> dict | None:

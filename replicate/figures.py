@@ -296,7 +296,8 @@ def benchmark_markdown(results: Path) -> str:
     if not path.exists():
         return "Not run yet: `python replicate/benchmark.py --bf16`.\n"
     columns = ["benchmark_id", "model", "precision", "pipeline", "epoch_seconds", "speedup", "gemm_bound_seconds"]
-    timings = read_csv(path, [*columns, "times_gemm_bound", "ceiling_speedup", "device", "command", "git_commit"])
+    provenance = ["device", "command", "git_commit", "torch_version", "finished_at"]
+    timings = read_csv(path, [*columns, "times_gemm_bound", "ceiling_speedup", *provenance])
     accuracy_csv = path.with_name("bf16_accuracy.csv")
     accuracy = read_csv(accuracy_csv, ["benchmark_id", "precision", "seed", "epochs", "test_errors"]) if (
         accuracy_csv.exists()) else None  # fmt: skip
@@ -316,16 +317,21 @@ def benchmark_markdown(results: Path) -> str:
             f"{r.gemm_bound_seconds:.2f} | {r.times_gemm_bound:.2f}× | {r.ceiling_speedup:.2f}× |"
             for r in rows.itertuples()
         ]
-        if accuracy is not None and (accuracy.benchmark_id == first.benchmark_id).any():
-            errors = accuracy[accuracy.benchmark_id == first.benchmark_id].pivot(
-                index="seed", columns="precision", values="test_errors"
-            )
-            epochs = int(accuracy[accuracy.benchmark_id == first.benchmark_id].epochs.iloc[0])
+        short_runs = None if accuracy is None else accuracy[accuracy.benchmark_id == first.benchmark_id]
+        if short_runs is not None and not short_runs.empty:
+            errors = short_runs.pivot_table(index="seed", columns="precision", values="test_errors")
+            errors = errors.reindex(columns=["fp32", "bf16"])  # NaN where one precision is missing
             parts += [
-                f"\nTeacher test errors after {epochs} epochs of its paper recipe, same seed in both precisions:\n",
+                f"\nTeacher test errors after {short_runs.epochs.iloc[0]} epochs of its paper recipe, same seeds in "
+                "both precisions:\n",
                 "| seed | fp32 | bf16 | bf16 − fp32 |",
                 "|---:|---:|---:|---:|",
-                *(f"| {seed} | {r.fp32} | {r.bf16} | {r.bf16 - r.fp32:+d} |" for seed, r in errors.iterrows()),
+                *(
+                    f"| {seed} | {r.fp32:.0f} | {r.bf16:.0f} | {r.bf16 - r.fp32:+.0f} |"
+                    for seed, r in errors.iterrows()
+                ),
+                f"| mean | {errors.fp32.mean():.1f} | {errors.bf16.mean():.1f} | "
+                f"{errors.bf16.mean() - errors.fp32.mean():+.1f} |",
             ]
         parts.append("")
     return "\n".join(parts)

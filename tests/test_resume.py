@@ -93,17 +93,20 @@ def _mnist(tmp_path, mnist_root, name: str, kill_after_save: int = 0) -> subproc
     return subprocess.run([sys.executable, str(wrapper), *args], capture_output=True, text=True, env=env)
 
 
-def test_a_run_killed_twice_and_rerun_logs_exactly_what_an_uninterrupted_run_logs(tmp_path, mnist_root):
+def test_a_run_killed_three_times_and_rerun_logs_exactly_what_an_uninterrupted_run_logs(tmp_path, mnist_root):
     assert _mnist(tmp_path, mnist_root, "uninterrupted").returncode == 0
-    # killed after the teacher's first epoch, then (resumed) after the student alone's last epoch,
-    # before its row was logged; the third run finishes
+    # killed after the teacher's first epoch; then (resumed) after the student alone's last epoch,
+    # before its row was logged; then, the teacher now cached, after the distilled student's first epoch
     assert _mnist(tmp_path, mnist_root, "killed", kill_after_save=1).returncode == -signal.SIGKILL
     second = _mnist(tmp_path, mnist_root, "killed", kill_after_save=3)
     assert second.returncode == -signal.SIGKILL
     assert "teacher 1200-1200 seed 0: resumed after epoch 1/2" in second.stdout
-    third = _mnist(tmp_path, mnist_root, "killed")
-    assert third.returncode == 0, third.stderr
+    third = _mnist(tmp_path, mnist_root, "killed", kill_after_save=1)
+    assert third.returncode == -signal.SIGKILL
     assert "baseline 800-800 seed 0: resumed after epoch 2/2" in third.stdout
+    fourth = _mnist(tmp_path, mnist_root, "killed")
+    assert fourth.returncode == 0, fourth.stderr
+    assert "distilled 800-800 seed 0: resumed after epoch 1/2" in fourth.stdout
 
     expected, resumed = (read_rows(tmp_path / name / "runs.csv") for name in ("uninterrupted", "killed"))
     assert [r["model"] for r in resumed] == ["teacher", "baseline", "distilled"]  # each logged once

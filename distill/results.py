@@ -27,14 +27,18 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 @functools.cache  # read once, when the first row is made: later commits must not relabel a run in progress
 def git_commit(root: Path = REPO_ROOT) -> str:
-    """The checkout's commit, with '-dirty' when tracked code differs from it; 'unknown' outside git."""
+    """The checkout's commit, with '-dirty' when tracked code differs from it; 'unknown' outside git.
+
+    What this code writes while it runs (results/, figures/) and prose (*.md) cannot change a
+    result: editing them never makes a commit "dirty".
+    """
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True, text=True, check=True
         ).stdout.strip()
-        # results/ is data this code appends to while it runs, not code: it never makes a commit "dirty"
+        not_code = [":(exclude)results", ":(exclude)figures", ":(exclude,glob)**/*.md"]
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)results"],
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", *not_code],
             cwd=root,
             capture_output=True,
             text=True,

@@ -302,8 +302,8 @@ def benchmark_markdown(results: Path) -> str:
     accuracy = read_csv(accuracy_csv, ["benchmark_id", "precision", "seed", "epochs", "test_errors"]) if (
         accuracy_csv.exists()) else None  # fmt: skip
     parts = []
-    for device, rows in timings.groupby("device", sort=True):
-        rows = rows[rows.benchmark_id == rows.benchmark_id.iloc[-1]]  # its latest run
+    for device, runs in timings.groupby("device", sort=True):
+        rows = runs[runs.benchmark_id == runs.benchmark_id.iloc[-1]]  # its latest run
         first = rows.iloc[0]
         parts += [
             f"`{first.command}` on {device} (torch {first.torch_version}, commit {first.git_commit}, "
@@ -317,6 +317,16 @@ def benchmark_markdown(results: Path) -> str:
             f"{r.gemm_bound_seconds:.2f} | {r.times_gemm_bound:.2f}× | {r.ceiling_speedup:.2f}× |"
             for r in rows.itertuples()
         ]
+        teacher = runs[(runs.model == "teacher") & (runs.pipeline == "ours")]
+        if teacher.benchmark_id.nunique() > 1:  # how much the same measurement moves from run to run
+            spread = "; ".join(
+                f"{precision} {', '.join(f'{x:.2f}×' for x in group.speedup)}"
+                for precision, group in teacher.groupby("precision", sort=False)
+            )
+            parts.append(
+                f"\nThe teacher's speed-up over the best DataLoader in each of the {teacher.benchmark_id.nunique()} "
+                f"runs on this device, oldest first: {spread}."
+            )
         short_runs = None if accuracy is None else accuracy[accuracy.benchmark_id == first.benchmark_id]
         if short_runs is not None and not short_runs.empty:
             errors = short_runs.pivot_table(index="seed", columns="precision", values="test_errors")

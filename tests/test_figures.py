@@ -196,3 +196,36 @@ def test_every_experiment_gets_its_table_and_figure(tmp_path):
     assert not (tmp_path / "f" / "dark_knowledge.png").exists()  # no MNIST here: skipped, with a note
     text = reproduce.read_text()
     assert "`python replicate/mnist.py --experiment all` | cpu (test) | 2.x | abc | 42.5 |" in text
+
+
+def test_the_benchmark_block_shows_the_latest_run_and_how_much_the_speed_up_moved_between_runs(tmp_path):
+    results = tmp_path / "results"
+    write_fixture(results)
+    (results / "benchmark").mkdir()
+    provenance = {"device": "cpu (test)", "command": "python replicate/benchmark.py --bf16", "git_commit": "abc",
+                  "torch_version": "2.x", "finished_at": "2026-01-01T00:00:00+00:00"}  # fmt: skip
+    timings = [
+        {"benchmark_id": run, "model": "teacher", "precision": precision, "pipeline": pipeline,
+         "epoch_seconds": seconds, "speedup": round(12.0 / seconds, 2), "gemm_bound_seconds": 4.0,
+         "times_gemm_bound": seconds / 4.0, "ceiling_speedup": 3.0, **provenance}
+        for run, scale in (("run1", 1.0), ("run2", 1.1))
+        for precision, pipeline, seconds in (("fp32", "ours", 8.0 * scale), ("fp32", "dataloader, 0 workers", 12.0),
+                                             ("bf16", "ours", 6.0 * scale), ("bf16", "dataloader, 0 workers", 12.0))
+    ]  # fmt: skip
+    pd.DataFrame(timings).to_csv(results / "benchmark" / "benchmark.csv", index=False)
+    accuracy = [
+        {"benchmark_id": "run2", "precision": precision, "seed": seed, "epochs": 3, "test_errors": errors, **provenance}
+        for seed, (fp32, bf16) in enumerate(((235, 250), (237, 229)))
+        for precision, errors in (("fp32", fp32), ("bf16", bf16))
+    ]
+    pd.DataFrame(accuracy).to_csv(results / "benchmark" / "bf16_accuracy.csv", index=False)
+    reproduce = tmp_path / "REPRODUCE.md"
+    reproduce.write_text("<!-- reproduce-benchmark:start -->\nx\n<!-- reproduce-benchmark:end -->\n")
+    args = elsewhere(tmp_path, results)
+    args[args.index("--reproduce") + 1] = str(reproduce)
+    assert load_script("figures").main([*args, "--data-dir", str(tmp_path / "no-data")]) == 0
+    block = reproduce.read_text()
+    assert "| teacher | fp32 | ours | 8.80 | 1.36× | 4.00 | 2.20× | 3.00× |" in block  # run2, the latest
+    assert "| teacher | fp32 | ours | 8.00 |" not in block
+    assert "oldest first: fp32 1.50×, 1.36×; bf16 2.00×, 1.82×." in block
+    assert "| 0 | 235 | 250 | +15 |" in block and "| mean | 236.0 | 239.5 | +3.5 |" in block

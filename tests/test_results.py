@@ -39,7 +39,7 @@ def test_provenance_names_the_environment():
     assert row["finished_at"][:2] == "20"
 
 
-def test_appending_results_does_not_make_the_commit_dirty_but_editing_code_does(tmp_path):
+def test_appending_results_or_editing_docs_does_not_make_the_commit_dirty_but_editing_code_does(tmp_path):
     import subprocess
 
     def git(*args):
@@ -51,7 +51,11 @@ def test_appending_results_does_not_make_the_commit_dirty_but_editing_code_does(
     git("init", "-q")
     git("add", ".")
     git("commit", "-qm", "first")
+    (tmp_path / "README.md").write_text("old\n")
+    git("add", "README.md")
+    git("commit", "-qm", "docs")
     (tmp_path / "results" / "runs.csv").write_text("a\n1\n")  # a run appended its row
+    (tmp_path / "README.md").write_text("new\n")  # and the docs were edited meanwhile
     assert not git_commit.__wrapped__(tmp_path).endswith("-dirty")
     (tmp_path / "code.py").write_text("x = 2\n")
     assert git_commit.__wrapped__(tmp_path).endswith("-dirty")

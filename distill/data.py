@@ -150,14 +150,15 @@ def jitter(images: torch.Tensor, max_shift: int, generator: torch.Generator | No
     """Translate each image by its own random (dx, dy), |dx|, |dy| <= max_shift pixels (§3).
 
     ``images``: (B, H, W). Pixels shifted in from outside are 0 (MNIST's background).
-    One gather for the whole batch instead of a Python loop over images.
+    One gather for the whole batch instead of a Python loop over images: output
+    pixel (i, j) of image b is pixel (i + dy_b, j + dx_b) of its zero-padded copy.
     """
     if max_shift == 0:
         return images
     batch, height, width = images.shape
-    padded = torch.nn.functional.pad(images, (max_shift,) * 4)  # (B, H+2s, W+2s)
-    shifts = torch.randint(0, 2 * max_shift + 1, (2, batch, 1), generator=generator, device=images.device)
-    rows = torch.arange(height, device=images.device) + shifts[0]  # (B, H): source row of each output row
-    cols = torch.arange(width, device=images.device) + shifts[1]  # (B, W)
-    batch_index = torch.arange(batch, device=images.device)[:, None, None]
-    return padded[batch_index, rows[:, :, None], cols[:, None, :]]
+    padded = torch.nn.functional.pad(images, (max_shift,) * 4).view(batch, -1)  # (B, (H+2s)·(W+2s))
+    dy, dx = torch.randint(0, 2 * max_shift + 1, (2, batch, 1, 1), generator=generator, device=images.device)
+    rows = torch.arange(height, device=images.device).view(1, height, 1) + dy  # (B, H, 1): source rows
+    cols = torch.arange(width, device=images.device).view(1, 1, width) + dx  # (B, 1, W): source columns
+    source = (rows * (width + 2 * max_shift) + cols).view(batch, -1)  # (B, H·W): flat index into padded
+    return padded.gather(1, source).view(batch, height, width)

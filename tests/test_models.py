@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from distill.models import MLP, Dropout, apply_max_norm, count_parameters
+from distill.models import MLP, Dropout, apply_max_norm, count_parameters, drop_field, keep_mask
 from distill.presets import CIFAR_PRESETS, MNIST_PRESETS
 from distill.train import TrainConfig, learning_rate, train
 
@@ -36,6 +36,26 @@ def test_dropout_rate_and_scaling():
     assert torch.equal(layer(x), x)
     with pytest.raises(ValueError):
         Dropout(1.0)
+
+
+def test_dropout_fields_give_exactly_p_when_p_is_dyadic_and_within_2_to_the_minus_32_otherwise():
+    assert drop_field(0.5) == (1, 1)  # one bit per unit: 63 units per random draw
+    assert drop_field(0.25) == (2, 1) and drop_field(0.375) == (3, 3)
+    for p in (0.2, 0.1, 0.3, 0.999):
+        bits, below = drop_field(p)
+        assert bits == 31 and abs(below / 2**bits - p) <= 2**-32
+
+
+@pytest.mark.parametrize("p", [0.5, 0.2])
+def test_every_bit_of_a_random_draw_drops_units_at_rate_p(p):
+    torch.manual_seed(0)
+    per_draw = 63 // drop_field(p)[0]
+    keep = keep_mask((20_000, per_draw), p, torch.device("cpu"))  # row r: the units cut from draw r
+    dropped = 1 - keep.float().mean(dim=0)  # per field position, over 20,000 draws
+    sigma = (p * (1 - p) / 20_000) ** 0.5
+    assert (dropped - p).abs().max() < 5 * sigma  # a field that is not random (e.g. a constant top bit) fails
+    neighbours = torch.corrcoef(keep.float().T)
+    assert (neighbours - torch.eye(per_draw)).abs().max() < 5 / 20_000**0.5  # fields of one draw are independent
 
 
 def test_max_norm_clips_only_rows_above_the_radius():

@@ -29,8 +29,9 @@ class Dropout(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or self.p == 0:
             return x
-        keep = keep_mask(x.shape, self.p, x.device)
-        return x * keep.to(x.dtype).mul_(1 / (1 - self.p))  # the scale folded into the mask: one multiply
+        # bool → uint8 is free (same bytes), and uint8 → float converts several times faster than bool → float
+        keep = keep_mask(x.shape, self.p, x.device).view(torch.uint8).to(x.dtype)
+        return x * keep.mul_(1 / (1 - self.p))  # the scale folded into the mask: one multiply
 
     def extra_repr(self) -> str:
         return f"p={self.p}"

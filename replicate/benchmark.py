@@ -12,9 +12,14 @@ distilled student (784-800-800-10, soft targets at T = 20), epochs of the
 
 and compared with the matrix-multiply bound: the time the epoch's GEMMs alone
 take (forward, and backward to the weights and hidden units), measured at the
-same shapes and precision. With --bf16 every timing is repeated under bf16
-autocast, and the teacher is trained for a short, fixed run in both precisions
-to show what bf16 does to its test errors.
+same shapes and precision. Both pipelines run the same model step (dropout,
+GEMMs, optimiser, max-norm), so a leaner step shortens the DataLoader's epoch as
+much as ours; what the DataLoader adds is per-image work. The *shared-step
+ceiling*, (GEMM bound + DataLoader − ours) / GEMM bound, is the speed-up ours
+would have if that shared step cost only its GEMMs: about the most it can get.
+With --bf16 every timing is repeated under bf16 autocast, and the teacher is
+trained for a short, fixed run in both precisions to show what bf16 does to its
+test errors.
 
     python replicate/benchmark.py --bf16                   # CPU or GPU, whichever --device auto picks
     python replicate/benchmark.py --device cpu --workers 0 2
@@ -258,8 +263,9 @@ def time_pipelines(
                     "epoch_seconds": round(seconds, 2), "epochs_timed": epochs,
                     "speedup": round(best_dataloader / seconds, 2),
                     "gemm_bound_seconds": round(bound, 2), "times_gemm_bound": round(seconds / bound, 2),
-                    # no loop can beat its GEMMs: the most any pipeline could gain on the DataLoader here
-                    "ceiling_speedup": round(best_dataloader / bound, 2),
+                    # both pipelines run the same model step, and a leaner step speeds the DataLoader's epoch
+                    # as much as ours: the most ours can gain is (GEMMs + the DataLoader's extra work) / GEMMs
+                    "shared_step_ceiling": round((bound + best_dataloader - timed["ours"]) / bound, 2),
                     "gemm_gflop_per_epoch": round(gflop, 1), "gemm_gflops": round(gflop / bound, 1),
                     "batch_size": MODELS[model].train.batch_size, "threads": torch.get_num_threads(),
                 })  # fmt: skip
@@ -283,8 +289,8 @@ def print_verdict(timings: list[dict], accuracy: list[dict], device: torch.devic
     for precision, r in ours.items():
         verdict = "met" if r["speedup"] >= target else "MISSED"
         print(
-            f"  {precision}: {r['speedup']:.2f}× the best DataLoader (target ≥ {target}×: "
-            f"{verdict}; its GEMMs alone cap any pipeline at {r['ceiling_speedup']:.2f}×)"
+            f"  {precision}: {r['speedup']:.2f}× the best DataLoader (target ≥ {target}×: {verdict}); "
+            f"{r['shared_step_ceiling']:.2f}× if the model step both share were its bare GEMMs"
         )
     if "fp32" in ours:
         verdict = "met" if ours["fp32"]["times_gemm_bound"] <= 2 else "MISSED"

@@ -207,7 +207,7 @@ def test_the_benchmark_block_shows_the_latest_run_and_how_much_the_speed_up_move
     timings = [
         {"benchmark_id": run, "model": "teacher", "precision": precision, "pipeline": pipeline,
          "epoch_seconds": seconds, "speedup": round(12.0 / seconds, 2), "gemm_bound_seconds": 4.0,
-         "times_gemm_bound": seconds / 4.0, "ceiling_speedup": 3.0, **provenance}
+         "times_gemm_bound": seconds / 4.0, "shared_step_ceiling": 2.0, **provenance}
         for run, scale in (("run1", 1.0), ("run2", 1.1))
         for precision, pipeline, seconds in (("fp32", "ours", 8.0 * scale), ("fp32", "dataloader, 0 workers", 12.0),
                                              ("bf16", "ours", 6.0 * scale), ("bf16", "dataloader, 0 workers", 12.0))
@@ -225,7 +225,7 @@ def test_the_benchmark_block_shows_the_latest_run_and_how_much_the_speed_up_move
     args[args.index("--reproduce") + 1] = str(reproduce)
     assert load_script("figures").main([*args, "--data-dir", str(tmp_path / "no-data")]) == 0
     block = reproduce.read_text()
-    assert "| teacher | fp32 | ours | 8.80 | 1.36× | 4.00 | 2.20× | 3.00× |" in block  # run2, the latest
+    assert "| teacher | fp32 | ours | 8.80 | 1.36× | 4.00 | 2.20× | 2.00× |" in block  # run2, the latest
     assert "| teacher | fp32 | ours | 8.00 |" not in block
     assert "oldest first: fp32 1.50×, 1.36×; bf16 2.00×, 1.82×." in block
     assert "| 0 | 235 | 250 | +15 |" in block and "| mean | 236.0 | 239.5 | +3.5 |" in block

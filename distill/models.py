@@ -41,9 +41,9 @@ def keep_mask(shape: torch.Size, p: float, device: torch.device) -> torch.Tensor
     """A boolean mask of ``shape``, each entry False (dropped) with probability p, independently.
 
     Cut from 63-bit random integers rather than one random float per unit: PyTorch's CPU
-    generator (mt19937) spends about as long on a 63-bit draw as on a float, and a teacher
-    step needs 318,400 mask entries, which as floats took longer than its largest matrix
-    multiply. Each unit gets its own k-bit field u of a draw, uniform on 0 … 2^k − 1, and is
+    generator (mt19937) spends at most twice as long on a 63-bit draw as on a float, and a
+    teacher step needs 318,400 mask entries, which as floats took longer than its largest
+    matrix multiply. Each unit gets its own k-bit field u of a draw, uniform on 0 … 2^k − 1, and is
     dropped when u < p·2^k. k is the fewest bits that make p·2^k whole, so that P(drop) = p
     exactly: p = 0.5 takes one bit (63 units per draw). A p with no short binary expansion
     (0.2) takes 31 bits (2 units per draw), P(drop) within 2^-32 of p: finer than

@@ -319,16 +319,8 @@ def benchmark_markdown(results: Path) -> str:
             f"{'—' if pd.isna(ceiling[r.Index]) else f'{ceiling[r.Index]:.2f}×'} |"
             for r in rows.itertuples()
         ]
-        teacher = runs[(runs.model == "teacher") & (runs.pipeline == "ours")]
-        if teacher.benchmark_id.nunique() > 1:  # how much the same measurement moves from run to run
-            spread = "; ".join(
-                f"{precision} {', '.join(f'{x:.2f}×' for x in group.speedup)}"
-                for precision, group in teacher.groupby("precision", sort=False)
-            )
-            parts.append(
-                f"\nThe teacher's speed-up over the best DataLoader in each of the {teacher.benchmark_id.nunique()} "
-                f"runs on this device, oldest first: {spread}."
-            )
+        if runs.benchmark_id.nunique() > 1:
+            parts += ["", *benchmark_history(runs)]
         short_runs = None if accuracy is None else accuracy[accuracy.benchmark_id == first.benchmark_id]
         if short_runs is not None and not short_runs.empty:
             errors = short_runs.pivot_table(index="seed", columns="precision", values="test_errors")
@@ -347,6 +339,32 @@ def benchmark_markdown(results: Path) -> str:
             ]
         parts.append("")
     return "\n".join(parts)
+
+
+def benchmark_history(runs: pd.DataFrame) -> list[str]:
+    """Every benchmark run on one device, oldest first: the teacher epoch of both pipelines, by code version.
+
+    Shows how much the same measurement moves between runs, and what each commit changed.
+    """
+    teacher = runs[runs.model == "teacher"]
+    lines = [
+        "Every run on this device, oldest first (teacher epoch, s; the best DataLoader of each run):\n",
+        "| finished | commit | fp32 ours | fp32 DataLoader | fp32 × | bf16 ours | bf16 DataLoader | bf16 × |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for _, run in teacher.groupby("benchmark_id", sort=False):
+        cells = []
+        for precision in ("fp32", "bf16"):
+            rows = run[run.precision == precision]
+            ours = rows[rows.pipeline == "ours"]
+            if ours.empty:
+                cells += ["—"] * 3
+                continue
+            best = rows[rows.pipeline != "ours"].epoch_seconds.min()
+            cells += [f"{ours.epoch_seconds.iloc[0]:.2f}", f"{best:.2f}", f"{ours.speedup.iloc[0]:.2f}×"]
+        first = run.iloc[0]
+        lines.append(f"| {first.finished_at[:16]} | {first.git_commit[:7]} | {' | '.join(cells)} |")
+    return lines
 
 
 def glance_markdown(runs: pd.DataFrame, cifar: pd.DataFrame | None, preset: str) -> str:

@@ -114,13 +114,12 @@ def reuse_freed_memory() -> None:
     large blocks with fresh pages from the kernel and return them when freed, so a teacher
     step page-faulted some of its bf16 weight copies, gradients and activations in again,
     100-200 faults a step; without them its bf16 steps ran 7-12 % faster on our CPU. The
-    largest tensor a step allocates is a 5.8 MB gradient, so a 32 MiB threshold (glibc's
-    maximum) keeps them all in the heap. Nothing is computed differently. No-op where the C
+    largest tensor a step allocates is a 5.8 MB gradient, so a 32 MiB threshold (the most that
+    every glibc accepts) keeps them all in the heap. Nothing is computed differently. No-op where the C
     library is not glibc.
     """
     try:
-        libc = ctypes.CDLL("libc.so.6")
-        mallopt = libc.mallopt
+        mallopt = ctypes.CDLL(None).mallopt  # the malloc this process uses, if it has mallopt
     except (OSError, AttributeError):  # macOS, Windows, musl
         return
     m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's <malloc.h>

@@ -156,9 +156,10 @@ def jitter(images: torch.Tensor, max_shift: int, generator: torch.Generator | No
     if max_shift == 0:
         return images
     batch, height, width = images.shape
-    padded = torch.nn.functional.pad(images, (max_shift,) * 4).view(batch, -1)  # (B, (H+2s)·(W+2s))
+    padded_width = width + 2 * max_shift
+    padded = torch.nn.functional.pad(images, (max_shift,) * 4).view(batch, (height + 2 * max_shift) * padded_width)
     dy, dx = torch.randint(0, 2 * max_shift + 1, (2, batch, 1, 1), generator=generator, device=images.device)
     rows = torch.arange(height, device=images.device).view(1, height, 1) + dy  # (B, H, 1): source rows
     cols = torch.arange(width, device=images.device).view(1, 1, width) + dx  # (B, 1, W): source columns
-    source = (rows * (width + 2 * max_shift) + cols).view(batch, -1)  # (B, H·W): flat index into padded
+    source = (rows * padded_width + cols).view(batch, height * width)  # flat index into padded
     return padded.gather(1, source).view(batch, height, width)

@@ -15,8 +15,10 @@ take (forward, and backward to the weights and hidden units), measured at the
 same shapes and precision. Both pipelines run the same model step (dropout,
 GEMMs, optimiser, max-norm), so a leaner step shortens the DataLoader's epoch as
 much as ours; what the DataLoader adds is per-image work. The *shared-step
-ceiling*, (GEMM bound + DataLoader − ours) / GEMM bound, is the speed-up ours
-would have if that shared step cost only its GEMMs: about the most it can get.
+ceiling*, (GEMM bound + DataLoader − ours) / GEMM bound, estimates the speed-up
+ours would have if that shared step cost only its GEMMs (it counts our own small
+data work, a slice and a gather, as part of the step, and assumes the DataLoader's
+work adds to the step's rather than overlapping it, true with 0 workers).
 With --bf16 every timing is repeated under bf16 autocast, and the teacher is
 trained for a short, fixed run in both precisions to show what bf16 does to its
 test errors.

@@ -307,8 +307,8 @@ def benchmark_markdown(results: Path) -> str:
         first = rows.iloc[0]
         parts += [
             f"`{first.command}` on {device} (torch {first.torch_version}, commit {first.git_commit}, "
-            f"{first.finished_at}). *Ceiling*: (GEMM bound + best DataLoader − ours) / GEMM bound, the most that "
-            "our loop could gain on the DataLoader if the model step both pipelines share cost only its GEMMs.\n",
+            f"{first.finished_at}). *Ceiling*: (GEMM bound + best DataLoader − ours) / GEMM bound, an estimate of "
+            "the speed-up our loop would have if the model step both pipelines share cost only its GEMMs.\n",
             "| model | precision | pipeline | s / epoch | × best DataLoader | GEMM bound (s) | × bound | ceiling |",
             "|---|---|---|---:|---:|---:|---:|---:|",
         ]

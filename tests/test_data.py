@@ -146,3 +146,4 @@ def test_jitter_keeps_centred_content_whole():
     rows = moved.sum(dim=2).nonzero()
     assert rows[:, 1].min() >= 4 and rows[:, 1].max() <= 23
     assert torch.equal(jitter(images, 0), images)
+    assert jitter(images[:0], 2).shape == (0, 28, 28)  # an empty batch stays an empty batch

@@ -54,6 +54,7 @@ def test_every_bit_of_a_random_draw_drops_units_at_rate_p(p):
     dropped = 1 - keep.float().mean(dim=0)  # per field position, over 20,000 draws
     sigma = (p * (1 - p) / 20_000) ** 0.5
     assert (dropped - p).abs().max() < 5 * sigma  # a field that is not random (e.g. a constant top bit) fails
+    assert keep_mask((3, 5, 7), p, torch.device("cpu")).shape == (3, 5, 7)  # not a whole number of draws
     neighbours = torch.corrcoef(keep.float().T)
     assert (neighbours - torch.eye(per_draw)).abs().max() < 5 / 20_000**0.5  # fields of one draw are independent
 

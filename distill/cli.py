@@ -115,8 +115,8 @@ def reuse_freed_memory() -> None:
     step page-faulted some of its bf16 weight copies, gradients and activations in again,
     100-200 faults a step; without them its bf16 steps ran 7-12 % faster on our CPU. The
     largest tensor a step allocates is a 5.8 MB gradient, so a 32 MiB threshold (the most that
-    every glibc accepts) keeps them all in the heap. Nothing is computed differently. No-op where the C
-    library is not glibc.
+    every glibc accepts) keeps them all in the heap. Nothing is computed differently. No-op
+    where the C library is not glibc.
     """
     try:
         mallopt = ctypes.CDLL(None).mallopt  # the malloc this process uses, if it has mallopt

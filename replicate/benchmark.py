@@ -266,7 +266,7 @@ def time_pipelines(
                     "speedup": round(best_dataloader / seconds, 2),
                     "gemm_bound_seconds": round(bound, 2), "times_gemm_bound": round(seconds / bound, 2),
                     # both pipelines run the same model step, and a leaner step speeds the DataLoader's epoch
-                    # as much as ours: the most ours can gain is (GEMMs + the DataLoader's extra work) / GEMMs
+                    # as much as ours: ours can gain about (GEMMs + the DataLoader's extra work) / GEMMs at most
                     "shared_step_ceiling": round((bound + best_dataloader - timed["ours"]) / bound, 2),
                     "gemm_gflop_per_epoch": round(gflop, 1), "gemm_gflops": round(gflop / bound, 1),
                     "batch_size": MODELS[model].train.batch_size, "threads": torch.get_num_threads(),

@@ -11,6 +11,7 @@ import torch
 
 from distill.checkpoint import CheckpointMismatch, Checkpoints
 from distill.data import DATA_DIR_ENV, DEFAULT_DATA_DIR, Dataset, DataUnavailable, existing_data_dir, load_mnist
+from distill.hardware import PRECISIONS, choose_precision
 from distill.results import git_commit
 from distill.train import TrainingDiverged
 
@@ -30,8 +31,9 @@ class ScriptParser(argparse.ArgumentParser):
 
 
 def add_common_arguments(
-    parser: argparse.ArgumentParser, presets: dict, default_out: str, resumable: bool = True
+    parser: argparse.ArgumentParser, presets: dict, default_out: str, resumable: bool = True, sweep: bool = False
 ) -> None:
+    """The flags every script shares; ``sweep``: --precision takes several values (a tuning axis)."""
     parser.add_argument(
         "--preset",
         choices=list(presets),
@@ -58,7 +60,18 @@ def add_common_arguments(
         "--out", default=default_out, help=f"folder the CSV logs are appended to (default: {default_out})"
     )
     parser.add_argument(
-        "--cache-dir", default="cache", help="where trained teachers are saved and reused (default: cache)"
+        "--precision",
+        choices=PRECISIONS,
+        nargs="+" if sweep else None,
+        default=["auto"] if sweep else "auto",
+        help=("one run per value given; " if sweep else "")
+        + "number format of the forward pass; auto: bf16 where the hardware multiplies it natively (a GPU of "
+        "compute capability 8.0+, a CPU with AMX or AVX512-BF16), fp32 elsewhere (default: auto)",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        default=None,
+        help="where trained teachers are saved and reused (default: <out>/cache)",
     )
     if not resumable:
         return
@@ -85,8 +98,10 @@ def resolve_device(name: str) -> torch.device:
 
 
 def setup(args: argparse.Namespace, load=load_mnist) -> Dataset:
-    """Pick the device, check the output folders, and ``load`` the data set onto the device.
+    """Pick the device and the precision, check the output folders, and ``load`` the data set onto the device.
 
+    ``args.precision`` is resolved in place ("auto" becomes "fp32" or "bf16"; a list, each of
+    its values), with one line saying why, and ``args.cache_dir`` defaults to <out>/cache.
     Everything that can be wrong before training ends the program here, with one sentence.
     """
     git_commit()  # pin the code version now, before hours of training
@@ -97,6 +112,10 @@ def setup(args: argparse.Namespace, load=load_mnist) -> Dataset:
     torch.set_flush_denormal(True)
     reuse_freed_memory()
     device = resolve_device(args.device)
+    if hasattr(args, "precision"):
+        args.precision = resolve_precisions(args.precision, device)
+    if getattr(args, "cache_dir", "") is None:
+        args.cache_dir = str(Path(args.out) / "cache")
     try:
         root = existing_data_dir(args.data_dir)
         for name in ("out", "cache_dir"):  # the folders this script writes to
@@ -105,6 +124,15 @@ def setup(args: argparse.Namespace, load=load_mnist) -> Dataset:
         return load(root, device)
     except DataUnavailable as error:
         fail(str(error))
+
+
+def resolve_precisions(requested: str | list[str], device: torch.device) -> str | list[str]:
+    """``--precision`` with "auto" resolved for ``device``, printing each choice and its reason once."""
+    if isinstance(requested, list):
+        return list(dict.fromkeys(resolve_precisions(p, device) for p in requested))
+    precision, reason = choose_precision(requested, device)
+    print(reason, flush=True)
+    return precision
 
 
 def reuse_freed_memory() -> None:

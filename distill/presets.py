@@ -9,14 +9,22 @@ held out from the training set, never on the test set (REPRODUCE.md).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 from distill.models import MLP, ConvNet
 from distill.train import TrainConfig
 
 
+class _Trained:
+    train: TrainConfig
+
+    def with_train(self, **changes):
+        """This stage with some of its training settings changed, e.g. ``stage.with_train(epochs=3)``."""
+        return replace(self, train=replace(self.train, **changes))
+
+
 @dataclass(frozen=True)
-class Stage:
+class Stage(_Trained):
     """One model of the experiment: its architecture, its regularisers and its optimisation."""
 
     hidden: tuple[int, ...]  # hidden layer widths
@@ -51,35 +59,46 @@ PAPER = MnistPreset(
         hidden=TEACHER,
         input_dropout=0.2,  # Hinton et al. 2012: 20 % of the pixels
         hidden_dropout=0.5,  # and half of the hidden units
-        train=TrainConfig(epochs=150, batch_size=100, lr=0.05, momentum=0.9, max_norm=3.5, jitter=2, bf16=True),
+        train=TrainConfig(epochs=150, batch_size=100, lr=0.05, momentum=0.9, max_norm=3.5, jitter=2),
     ),
-    baseline=Stage(hidden=STUDENT, train=TrainConfig(epochs=40, batch_size=100, lr=0.1, momentum=0.9, bf16=True)),
-    distilled=Stage(hidden=STUDENT, train=TrainConfig(epochs=50, batch_size=100, lr=0.1, momentum=0.9, bf16=True)),
+    baseline=Stage(hidden=STUDENT, train=TrainConfig(epochs=40, batch_size=100, lr=0.1, momentum=0.9)),
+    distilled=Stage(hidden=STUDENT, train=TrainConfig(epochs=50, batch_size=100, lr=0.1, momentum=0.9)),
 )
 
 QUICK = replace(
     PAPER,
-    teacher=replace(PAPER.teacher, train=replace(PAPER.teacher.train, epochs=40)),
-    baseline=replace(PAPER.baseline, train=replace(PAPER.baseline.train, epochs=20)),
-    distilled=replace(PAPER.distilled, train=replace(PAPER.distilled.train, epochs=20)),
+    teacher=PAPER.teacher.with_train(epochs=40),
+    baseline=PAPER.baseline.with_train(epochs=20),
+    distilled=PAPER.distilled.with_train(epochs=20),
 )
 
 SMOKE = replace(
     PAPER,
-    teacher=replace(PAPER.teacher, train=replace(PAPER.teacher.train, epochs=2)),
-    baseline=replace(PAPER.baseline, train=replace(PAPER.baseline.train, epochs=2)),
-    distilled=replace(PAPER.distilled, train=replace(PAPER.distilled.train, epochs=2)),
+    teacher=PAPER.teacher.with_train(epochs=2),
+    baseline=PAPER.baseline.with_train(epochs=2),
+    distilled=PAPER.distilled.with_train(epochs=2),
     train_subset=2000,
 )
 
 MNIST_PRESETS = {"paper": PAPER, "quick": QUICK, "smoke": SMOKE}
 
 
+def with_precision(preset, precision: str):
+    """``preset`` (MNIST or CIFAR-10) with every stage's forward pass in ``precision``, "fp32" or "bf16".
+
+    The presets themselves say nothing about precision: it depends on the hardware
+    (hardware.choose_precision), not on the experiment.
+    """
+    stages = {f.name: getattr(preset, f.name) for f in fields(preset)}
+    bf16 = precision == "bf16"
+    return replace(preset, **{name: s.with_train(bf16=bf16) for name, s in stages.items() if isinstance(s, _Trained)})
+
+
 # --- CIFAR-10: the CNN example of seed 003 -------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class ConvStage:
+class ConvStage(_Trained):
     """One CNN of the CIFAR-10 example: conv 3×3 with ``channels`` filters → ReLU → pool → linear."""
 
     channels: int

@@ -7,7 +7,6 @@ import csv
 import functools
 import io
 import os
-import platform
 import shlex
 import subprocess
 from collections.abc import Callable
@@ -16,6 +15,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 import torch
+
+from distill.hardware import device_name
 
 try:
     import fcntl
@@ -46,12 +47,6 @@ def git_commit(root: Path = REPO_ROOT) -> str:
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return commit + ("-dirty" if dirty else "")
-
-
-def device_name(device: torch.device) -> str:
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
 
 
 def provenance(device: torch.device) -> dict:

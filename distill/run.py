@@ -173,6 +173,7 @@ class Run:
             "seed": self.seed,
             "preset": self.preset_name,
             "epochs": stage.train.epochs,
+            "precision": "bf16" if stage.train.bf16 else "fp32",
             "eval_split": self.eval_name,
             "train_size": len(transfer),
             f"{self.eval_name}_errors": errors,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import copy
 import statistics
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import torch
 
@@ -199,7 +199,7 @@ def run_transfer_set(run: Run, preset: MnistPreset, experiment: TransferSetExper
     # 12,116 sevens and eights are a fifth of them, and a warm-up (2 % of the steps) too short for lr 0.1
     stage = preset.distilled
     epochs = round(stage.train.epochs * len(train) / int(mask.sum()))
-    stage = replace(stage, train=replace(stage.train, epochs=epochs))
+    stage = stage.with_train(epochs=epochs)
     run.distill(stage, preset.temperature, preset.hard_weight, mask, after_training=study)
     row = run.rows[-1]
     identity = {"run_id": row["run_id"], "experiment": experiment.name, "seed": run.seed, "preset": run.preset_name}

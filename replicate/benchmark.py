@@ -55,7 +55,7 @@ MODELS = {"teacher": PAPER.teacher, "student": PAPER.distilled}
 
 def stage_for(model: str, bf16: bool, epochs: int = 1):
     stage = MODELS[model]
-    return dataclasses.replace(stage, train=dataclasses.replace(stage.train, bf16=bf16, epochs=epochs))
+    return stage.with_train(bf16=bf16, epochs=epochs)
 
 
 def loss_for(model: str, labels: torch.Tensor, v: torch.Tensor):

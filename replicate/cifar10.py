@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 from distill.cifar10 import RECIPES, print_cifar10_table, run_cifar10  # noqa: E402
 from distill.cifar10_data import load_cifar10  # noqa: E402
 from distill.cli import ScriptParser, add_common_arguments, run_resumably, setup  # noqa: E402
-from distill.presets import CIFAR_PRESETS  # noqa: E402
+from distill.presets import CIFAR_PRESETS, with_precision  # noqa: E402
 from distill.results import log_wall_time  # noqa: E402
 
 
@@ -41,7 +41,8 @@ def main(argv=None) -> int:
     data = setup(args, load=load_cifar10)
     recipes = RECIPES if args.recipe == "both" else (args.recipe,)
     started = time.perf_counter()
-    preset, out, cache_dir = CIFAR_PRESETS[args.preset], Path(args.out), Path(args.cache_dir)
+    preset = with_precision(CIFAR_PRESETS[args.preset], args.precision)
+    out, cache_dir = Path(args.out), Path(args.cache_dir)
     rows = run_resumably(
         args,
         lambda checkpoints: run_cifar10(
@@ -53,7 +54,7 @@ def main(argv=None) -> int:
     seeds = " ".join(map(str, args.seeds))
     log_wall_time(
         Path(args.out), "cifar10.py", sys.argv[1:] if argv is None else argv, minutes, data.train.images.device,
-        experiment=f"recipe {args.recipe}", preset=args.preset, seeds=seeds,
+        experiment=f"recipe {args.recipe}", preset=args.preset, seeds=seeds, precision=args.precision,
     )  # fmt: skip
     print(f"\n--recipe {args.recipe}, preset {args.preset}, seeds {args.seeds}: {minutes:.1f} min wall time")
     return 0

@@ -559,7 +559,9 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--data-dir", default=None, help=f"MNIST for the dark-knowledge figure (default: ${DATA_DIR_ENV} or ./data)"
     )
-    parser.add_argument("--cache-dir", default="cache", help="cached teachers (default: cache)")
+    parser.add_argument(
+        "--cache-dir", default="results/mnist/cache", help="cached teachers (default: results/mnist/cache)"
+    )
     args = parser.parse_args(argv)
     results, figures = Path(args.results), Path(args.figures)
     # every input is read and every text composed before the first file is written: bad input changes nothing

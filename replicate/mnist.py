@@ -14,7 +14,7 @@ Experiments (--experiment; `all` runs them in this order, sharing one teacher pe
 Each prints published vs measured and appends one row per trained model to
 <out>/runs.csv (learning curves to <out>/epochs.csv; offset sweeps to
 <out>/offset_sweeps.csv; the wall time of each invocation to <out>/wall_times.csv).
-A teacher is trained once per preset and seed and then loaded from --cache-dir.
+A teacher is trained once per preset, seed and precision and then loaded from --cache-dir.
 Times on a 2-core CPU: see REPRODUCE.md.
 
     python replicate/mnist.py                          # headline experiment, paper preset, seed 0
@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 from distill.checkpoint import Checkpoints  # noqa: E402
 from distill.cli import ScriptParser, add_common_arguments, run_resumably, setup  # noqa: E402
 from distill.mnist import run_main, split_for_run  # noqa: E402
-from distill.presets import MNIST_PRESETS  # noqa: E402
+from distill.presets import MNIST_PRESETS, with_precision  # noqa: E402
 from distill.results import log_wall_time  # noqa: E402
 from distill.run import Run  # noqa: E402
 from distill.temperature_sweep import print_temperature_table, run_temperature_sweep  # noqa: E402
@@ -98,13 +98,14 @@ def main(argv=None) -> int:
     if args.temperature is not None and "temperature" in experiments:
         parser.error("--temperature cannot be combined with the temperature sweep, which sets T itself")
     data = setup(args)
+    preset = with_precision(preset, args.precision)
     started = time.perf_counter()
     run_resumably(args, lambda checkpoints: run_experiments(experiments, data, preset, args, checkpoints))
     minutes = (time.perf_counter() - started) / 60
     seeds = " ".join(map(str, args.seeds))
     log_wall_time(
         Path(args.out), "mnist.py", sys.argv[1:] if argv is None else argv, minutes, data.train.images.device,
-        experiment=args.experiment, preset=args.preset, seeds=seeds,
+        experiment=args.experiment, preset=args.preset, seeds=seeds, precision=args.precision,
     )  # fmt: skip
     print(f"\n--experiment {args.experiment}, preset {args.preset}, seeds {args.seeds}: {minutes:.1f} min wall time")
     return 0

@@ -33,9 +33,7 @@ def test_key_changes_with_every_teacher_setting_seed_and_data():
     base = teacher_key(STAGE, 0, SPLIT)
     keys = {base}
     for name, value in changed_values(STAGE.train):
-        keys.add(
-            teacher_key(dataclasses.replace(STAGE, train=dataclasses.replace(STAGE.train, **{name: value})), 0, SPLIT)
-        )
+        keys.add(teacher_key(STAGE.with_train(**{name: value}), 0, SPLIT))
     for name, value in changed_values(STAGE):
         keys.add(teacher_key(dataclasses.replace(STAGE, **{name: value}), 0, SPLIT))
     n_settings = len(dataclasses.fields(STAGE.train)) + len(dataclasses.fields(STAGE)) - 1  # 'train' itself

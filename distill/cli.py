@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import os
 import sys
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import torch
 
 from distill.checkpoint import CheckpointMismatch, Checkpoints
 from distill.data import DATA_DIR_ENV, DEFAULT_DATA_DIR, Dataset, DataUnavailable, existing_data_dir, load_mnist
-from distill.hardware import PRECISIONS, choose_precision
+from distill.hardware import PRECISION_ENV, PRECISIONS, choose_precision
 from distill.results import git_commit
 from distill.train import TrainingDiverged
 
@@ -34,6 +35,7 @@ def add_common_arguments(
     parser: argparse.ArgumentParser, presets: dict, default_out: str, resumable: bool = True, sweep: bool = False
 ) -> None:
     """The flags every script shares; ``sweep``: --precision takes several values (a tuning axis)."""
+    default_precision = os.environ.get(PRECISION_ENV) or "auto"
     parser.add_argument(
         "--preset",
         choices=list(presets),
@@ -63,10 +65,11 @@ def add_common_arguments(
         "--precision",
         choices=PRECISIONS,
         nargs="+" if sweep else None,
-        default=["auto"] if sweep else "auto",
+        default=[default_precision] if sweep else default_precision,
         help=("one run per value given; " if sweep else "")
         + "number format of the forward pass; auto: bf16 where the hardware multiplies it natively (a GPU of "
-        "compute capability 8.0+, a CPU with AMX or AVX512-BF16), fp32 elsewhere (default: auto)",
+        f"compute capability 8.0+, a CPU with AMX or AVX512-BF16), fp32 elsewhere (default: ${PRECISION_ENV} "
+        "if set, else auto)",
     )
     parser.add_argument(
         "--cache-dir",
@@ -112,8 +115,6 @@ def setup(args: argparse.Namespace, load=load_mnist) -> Dataset:
     torch.set_flush_denormal(True)
     reuse_freed_memory()
     device = resolve_device(args.device)
-    if hasattr(args, "precision"):
-        args.precision = resolve_precisions(args.precision, device)
     if getattr(args, "cache_dir", "") is None:
         args.cache_dir = str(Path(args.out) / "cache")
     try:
@@ -121,15 +122,20 @@ def setup(args: argparse.Namespace, load=load_mnist) -> Dataset:
         for name in ("out", "cache_dir"):  # the folders this script writes to
             if hasattr(args, name):
                 require_writable(Path(getattr(args, name)), "--" + name.replace("_", "-"))
-        return load(root, device)
+        data = load(root, device)
     except DataUnavailable as error:
         fail(str(error))
+    if hasattr(args, "precision"):  # said once everything is in place: an error stays the only line
+        args.precision = resolve_precisions(args.precision, device)
+    return data
 
 
 def resolve_precisions(requested: str | list[str], device: torch.device) -> str | list[str]:
     """``--precision`` with "auto" resolved for ``device``, printing each choice and its reason once."""
     if isinstance(requested, list):
         return list(dict.fromkeys(resolve_precisions(p, device) for p in requested))
+    if requested not in PRECISIONS:  # argparse checks the flag's values, not a default from the environment
+        fail(f"${PRECISION_ENV} is {requested!r}; set it to one of {', '.join(PRECISIONS)}, or unset it.")
     precision, reason = choose_precision(requested, device)
     print(reason, flush=True)
     return precision
@@ -184,6 +190,16 @@ def require_writable(folder: Path, flag: str) -> None:
     except OSError as error:
         reason = error.strerror or type(error).__name__
         fail(f"cannot write to the folder {folder} ({reason}); give another folder with {flag}.")
+
+
+def smoke_note(preset_name: str) -> None:
+    """Under the tables of a smoke run: its numbers test the code, not the paper."""
+    if preset_name == "smoke":
+        print(
+            "\nsmoke preset: 2 epochs on a small slice of the data, only to check that everything runs. These "
+            "numbers mean nothing (a distilled student worse than the student alone is normal here); use --preset "
+            "quick or paper for results."
+        )
 
 
 def fail(message: str, status: int = 2) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 
 PRECISIONS = ("auto", "fp32", "bf16")
+PRECISION_ENV = "KD_PRECISION"  # the default of --precision, when set (e.g. KD_PRECISION=fp32 for a whole test run)
 
 
 @cache

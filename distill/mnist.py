@@ -16,7 +16,7 @@ from pathlib import Path
 from distill.checkpoint import Checkpoints
 from distill.data import Dataset, Split
 from distill.presets import MnistPreset
-from distill.run import Run, mean_sd
+from distill.run import Run, mean_sd, number
 
 PUBLISHED_TEST_ERRORS = {"teacher": 67, "baseline": 146, "distilled": 74}  # §3
 
@@ -69,5 +69,5 @@ def print_table(rows: list[dict], eval_name: str) -> None:
         values = [r[column] for r in rows if r["model"] == model_name]
         if not values:
             continue
-        difference = f"{statistics.mean(values) - published:+.1f}" if eval_name == "test" else "n/a"
+        difference = number(statistics.mean(values) - published, "+") if eval_name == "test" else "n/a"
         print(f"{model_name:<10} {published:>9} {mean_sd(values):>22} {difference:>10}  {len(values)}")

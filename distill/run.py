@@ -245,6 +245,11 @@ def log_once(path: Path, rows: list[dict]) -> None:
 def mean_sd(values: list[float]) -> str:
     if not values:
         return "not run"
-    if len(values) == 1:
-        return f"{values[0]:.1f}"
+    if len(values) == 1:  # one seed: the number itself, 3752 rather than 3752.0
+        return number(values[0])
     return f"{statistics.mean(values):.1f} ± {statistics.stdev(values):.1f}"
+
+
+def number(value: float, sign: str = "") -> str:
+    """A whole number without decimals (an error count), anything else to one decimal; sign="+" signs it."""
+    return f"{value:{sign}.0f}" if float(value).is_integer() else f"{value:{sign}.1f}"

@@ -1,7 +1,7 @@
 """The one training loop every model in this repository goes through.
 
 Fixed order per step: learning rate from the schedule → batch (slice of a
-randperm, jittered if asked) → forward (bf16 autocast if asked) → loss → step
+randperm, jittered if asked) → forward (bf16 autocast if asked: hardware.py) → loss → step
 → max-norm projection. Per epoch: evaluate, log, save the training state (if
 asked, for resuming: checkpoint.py), update the progress line. Training time
 is measured apart from evaluation.
@@ -168,7 +168,10 @@ class Progress:
             print(f"{description}: resumed after epoch {done}/{epochs} from its checkpoint", flush=True)
 
     def update(self, epoch: int, loss: float, metrics: dict) -> None:
-        shown = {k: (f"{v:.4g}" if isinstance(v, float) else v) for k, v in metrics.items()}
+        # "test_kl" is the student's KL(p‖q) to its teacher at T: say so on screen
+        shown = {
+            k.replace("_kl", "_kl_to_teacher"): (f"{v:.4g}" if isinstance(v, float) else v) for k, v in metrics.items()
+        }
         self.bar.set_postfix(loss=f"{loss:.4g}", **shown)
         self.bar.update(1)
         if not self.interactive and (epoch % self.every == 0 or epoch == self.epochs):

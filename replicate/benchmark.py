@@ -44,10 +44,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 
 from distill.cli import ScriptParser, setup  # noqa: E402
 from distill.data import DATA_DIR_ENV, resolve_data_dir  # noqa: E402
+from distill.hardware import choose_precision, device_name  # noqa: E402
 from distill.losses import distillation_loss, hard_loss  # noqa: E402
 from distill.models import apply_max_norm  # noqa: E402
 from distill.presets import PAPER  # noqa: E402
-from distill.results import append_rows, device_name, provenance  # noqa: E402
+from distill.results import append_rows, provenance  # noqa: E402
 from distill.train import count_errors, learning_rate, predict_logits, train  # noqa: E402
 
 MODELS = {"teacher": PAPER.teacher, "student": PAPER.distilled}
@@ -226,6 +227,8 @@ def main(argv=None) -> int:
         parser.error("--epochs and --accuracy-epochs must be >= 1")
     data = setup(args)
     device = data.train.images.device
+    if args.bf16:  # timed whatever the hardware; says whether bf16 is native here, or will be slow
+        print(choose_precision("bf16", device)[1])
     data_dir = resolve_data_dir(args.data_dir)
     command = " ".join(["python replicate/benchmark.py", *(sys.argv[1:] if argv is None else argv)])
     identity = {"benchmark_id": uuid.uuid4().hex[:12], "command": command}

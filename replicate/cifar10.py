@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 
 from distill.cifar10 import RECIPES, print_cifar10_table, run_cifar10  # noqa: E402
 from distill.cifar10_data import load_cifar10  # noqa: E402
-from distill.cli import ScriptParser, add_common_arguments, run_resumably, setup  # noqa: E402
+from distill.cli import ScriptParser, add_common_arguments, run_resumably, setup, smoke_note  # noqa: E402
 from distill.presets import CIFAR_PRESETS, with_precision  # noqa: E402
 from distill.results import log_wall_time  # noqa: E402
 
@@ -50,6 +50,7 @@ def main(argv=None) -> int:
         ),
     )
     print_cifar10_table(rows)
+    smoke_note(args.preset)
     minutes = (time.perf_counter() - started) / 60
     seeds = " ".join(map(str, args.seeds))
     log_wall_time(

@@ -156,8 +156,9 @@ def headline_rows(runs: pd.DataFrame, preset: str) -> pd.DataFrame:
 
 
 def devices_of(runs: pd.DataFrame, preset: str, experiments: tuple[str, ...] = ("main",)) -> str:
-    selected = runs[(runs.preset == preset) & runs.experiment.isin(experiments)]
-    return ", ".join(sorted(selected.device.dropna().unique())) or "no runs"
+    """Where the rows ran and in which precision, e.g. "AMD EPYC (AVX2), 2 threads, fp32"."""
+    selected = with_precision(runs[(runs.preset == preset) & runs.experiment.isin(experiments)])
+    return "; ".join(sorted(set(selected.device.fillna("?") + ", " + selected.precision))) or "no runs"
 
 
 def seed_train_minutes(runs: pd.DataFrame, preset: str) -> str:
@@ -171,20 +172,71 @@ def seed_train_minutes(runs: pd.DataFrame, preset: str) -> str:
 
 def tuning_markdown(results: Path) -> str:
     """The validation-split sweeps (replicate/tune.py), one line per trained model."""
-    lines = ["| sweep | model | epochs | lr | hard weight | bf16 | val errors | KL to teacher (transfer / val) |"]
-    lines.append("|---|---|---:|---:|---:|---|---:|---|")
+    lines = [
+        "| sweep | preset | seed | model | epochs | lr | hard weight | precision | val errors "
+        "| KL to teacher (transfer / val) |",
+        "|---|---|---:|---|---:|---:|---:|---|---:|---|",
+    ]
     for name in ("teacher_tuning", "distillation_tuning"):
         path = results / "mnist" / "tuning" / f"{name}.csv"
         if not path.exists():
-            lines.append(f"| {name} | not run | | | | | | |")
+            lines.append(f"| {name} | not run | | | | | | | | |")
             continue
-        for r in read_csv(path, ["model", "epochs", "cfg_lr", "val_errors"]).itertuples():
+        for r in with_precision(read_csv(path, ["model", "epochs", "cfg_lr", "val_errors", "seed"])).itertuples():
             kl = getattr(r, "transfer_kl", float("nan"))
             kl_text = f"{kl:.2g} / {r.val_kl:.2g}" if pd.notna(kl) else ""
             weight = "" if pd.isna(getattr(r, "hard_weight", float("nan"))) else f"{r.hard_weight:g}"
-            settings = f"{r.epochs} | {r.cfg_lr:g} | {weight} | {r.cfg_bf16}"
-            lines.append(f"| {name} | {r.model} | {settings} | {r.val_errors} | {kl_text} |")
+            settings = f"{r.seed} | {r.model} | {r.epochs} | {r.cfg_lr:g} | {weight} | {r.precision}"
+            lines.append(f"| {name} | {r.preset.removeprefix('tune-')} | {settings} | {r.val_errors} | {kl_text} |")
     return "\n".join(lines) + "\n"
+
+
+def precision_markdown(results: Path) -> str:
+    """fp32 against bf16 on the validation split: the same configuration, seed and initial weights in both.
+
+    Teachers: every (preset, lr, seed) trained in both precisions. Students: every distilled
+    configuration trained in both precisions from the same teacher. The verdict compares the mean
+    paired difference with two standard errors of it.
+    """
+    parts = []
+    for name, model, key in (
+        ("teacher_tuning", "teacher", ["preset", "cfg_lr", "epochs"]),
+        ("distillation_tuning", "distilled", ["preset", "cfg_lr", "epochs", "temperature", "hard_weight"]),
+    ):
+        path = results / "mnist" / "tuning" / f"{name}.csv"
+        if not path.exists():
+            continue
+        rows = with_precision(read_csv(path, ["model", "epochs", "cfg_lr", "val_errors", "seed"]))
+        rows = rows[rows.model == model].drop_duplicates([*key, "seed", "precision"], keep="last")
+        for settings, group in rows.groupby(key, sort=False):
+            paired = group.pivot_table(index="seed", columns="precision", values="val_errors").dropna()
+            if not {"fp32", "bf16"} <= set(paired.columns) or len(paired) < 2:
+                continue
+            kl = group.set_index(["seed", "precision"])
+            described = ", ".join(f"{k.removeprefix('cfg_')} {v}" for k, v in zip(key, settings))
+            lines = [f"{model} ({described}), validation errors:\n"]
+            header = "| seed | fp32 | bf16 | bf16 − fp32 |"
+            has_kl = "transfer_kl" in kl and kl.transfer_kl.notna().any()
+            if has_kl:
+                header += " KL fp32 (transfer / val) | KL bf16 (transfer / val) |"
+            lines += [header, "|---:|---:|---:|---:|" + ("---|---|" if has_kl else "")]
+            for seed, r in paired.iterrows():
+                line = f"| {seed} | {r.fp32:.0f} | {r.bf16:.0f} | {r.bf16 - r.fp32:+.0f} |"
+                if has_kl:
+                    line += "".join(
+                        f" {kl.transfer_kl[(seed, p)]:.2g} / {kl.val_kl[(seed, p)]:.2g} |" for p in ("fp32", "bf16")
+                    )
+                lines.append(line)
+            difference = paired.bf16 - paired.fp32
+            margin = 2 * difference.std() / len(difference) ** 0.5
+            lines.append(f"| mean | {paired.fp32.mean():.1f} | {paired.bf16.mean():.1f} | {difference.mean():+.1f} |")
+            within = abs(difference.mean()) <= margin
+            lines.append(
+                f"\nbf16 − fp32: {difference.mean():+.1f} errors on average over {len(difference)} seeds, two "
+                f"standard errors {margin:.1f}: {'within noise' if within else 'a difference beyond noise'}.\n"
+            )
+            parts.append("\n".join(lines))
+    return "\n".join(parts) or "Not run yet: `python replicate/tune.py --precision fp32 bf16 …`.\n"
 
 
 # a rerun of the same configuration and seed replaces the earlier row in every summary (the CSV keeps both)
@@ -198,10 +250,20 @@ CONFIG_COLUMNS = [
     "preset",
     "eval_split",
     "epochs",
+    "precision",
 ]
 
 
+def with_precision(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with a ``precision`` column for every row: rows logged before it existed read it from
+    ``cfg_bf16`` (True: bf16; False or absent: fp32)."""
+    logged = table["precision"] if "precision" in table else pd.Series(pd.NA, index=table.index, dtype=object)
+    bf16 = table["cfg_bf16"].astype(str) == "True" if "cfg_bf16" in table else pd.Series(False, index=table.index)
+    return table.assign(precision=logged.fillna(bf16.map({True: "bf16", False: "fp32"})))
+
+
 def latest(runs: pd.DataFrame) -> pd.DataFrame:
+    runs = with_precision(runs)
     keys = [c for c in CONFIG_COLUMNS if c in runs.columns]
     return runs.drop_duplicates("run_id").drop_duplicates(keys, keep="last")
 
@@ -273,6 +335,15 @@ def cifar_markdown(cifar: pd.DataFrame | None) -> str:
         devices = ", ".join(sorted(group.device.unique()))
         lines.append(f"| {preset} | {recipe} | {model} | {epochs} | {mean_sd(group.accuracy, 2)} | {devices} |")
     return "\n".join(lines) + "\n"
+
+
+def fp32_markdown(results: Path) -> str:
+    """The runs in results/mnist/fp32/ (--precision fp32), one table per preset."""
+    path = results / "mnist" / "fp32" / "runs.csv"
+    if not path.exists():
+        return "Not run yet.\n"
+    runs = latest(read_csv(path, ["run_id", "experiment", "model", "preset", "eval_split", "test_errors", "seed"]))
+    return "\n".join(preset_summary(runs, preset) for preset in runs.preset.unique())
 
 
 def wall_times_markdown(results: Path) -> str:
@@ -592,6 +663,8 @@ def main(argv=None) -> int:
             "reproduce-mnist": f"{summary}\nValidation sweeps behind the optimiser settings (last 10,000 training "
             f"images held out):\n\n{tuning_markdown(results)}",
             "reproduce-quick": preset_summary(runs, "quick"),
+            "reproduce-precision": precision_markdown(results),
+            "reproduce-fp32": fp32_markdown(results),
             "reproduce-transfer": transfer_markdown(runs, args.preset),
             "reproduce-temperature": temperature_markdown(runs, args.preset),
             "reproduce-cifar10": cifar_markdown(cifar),

@@ -31,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
 from distill.checkpoint import Checkpoints  # noqa: E402
-from distill.cli import ScriptParser, add_common_arguments, run_resumably, setup  # noqa: E402
+from distill.cli import ScriptParser, add_common_arguments, run_resumably, setup, smoke_note  # noqa: E402
 from distill.mnist import run_main, split_for_run  # noqa: E402
 from distill.presets import MNIST_PRESETS, with_precision  # noqa: E402
 from distill.results import log_wall_time  # noqa: E402
@@ -101,6 +101,7 @@ def main(argv=None) -> int:
     preset = with_precision(preset, args.precision)
     started = time.perf_counter()
     run_resumably(args, lambda checkpoints: run_experiments(experiments, data, preset, args, checkpoints))
+    smoke_note(args.preset)
     minutes = (time.perf_counter() - started) / 60
     seeds = " ".join(map(str, args.seeds))
     log_wall_time(

@@ -25,6 +25,7 @@ test errors.
 
     python replicate/benchmark.py --bf16                   # CPU or GPU, whichever --device auto picks
     python replicate/benchmark.py --device cpu --workers 0 2
+    KD_PRECISION=fp32 python replicate/benchmark.py --test-suite   # wall time of README's test command
 
 Rows (with provenance) go to <out>/benchmark.csv; replicate/figures.py shows
 them in REPRODUCE.md.
@@ -32,7 +33,9 @@ them in REPRODUCE.md.
 
 import dataclasses
 import math
+import os
 import statistics
+import subprocess
 import sys
 import time
 import uuid
@@ -44,11 +47,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 
 from distill.cli import ScriptParser, setup  # noqa: E402
 from distill.data import DATA_DIR_ENV, resolve_data_dir  # noqa: E402
-from distill.hardware import choose_precision, device_name  # noqa: E402
+from distill.hardware import PRECISION_ENV, choose_precision, device_name  # noqa: E402
 from distill.losses import distillation_loss, hard_loss  # noqa: E402
 from distill.models import apply_max_norm  # noqa: E402
 from distill.presets import PAPER  # noqa: E402
-from distill.results import append_rows, provenance  # noqa: E402
+from distill.results import REPO_ROOT, append_rows, provenance  # noqa: E402
 from distill.train import count_errors, learning_rate, predict_logits, train  # noqa: E402
 
 MODELS = {"teacher": PAPER.teacher, "student": PAPER.distilled}
@@ -220,7 +223,15 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--out", default="results/benchmark", help="folder of benchmark.csv (default: results/benchmark)"
     )
+    parser.add_argument(
+        "--test-suite",
+        action="store_true",
+        help="instead: time the README's test command, with this environment (KD_PRECISION, KD_DATA_DIR), "
+        "and log it to <out>/test_suite.csv",
+    )
     args = parser.parse_args(argv)
+    if args.test_suite:
+        return time_test_suite(Path(args.out))
     if min(args.workers) < 0:
         parser.error("--workers must be >= 0")
     if args.epochs < 1 or args.accuracy_epochs < 1:
@@ -245,6 +256,27 @@ def main(argv=None) -> int:
         append_rows(Path(args.out) / "bf16_accuracy.csv", rows)
     print_verdict(timings, accuracy, device)
     return 0
+
+
+TEST_COMMAND = "ruff check . && ruff format --check . && python -m pytest -q tests"  # as in README and CI
+
+
+def time_test_suite(out: Path) -> int:
+    """Run the README's test command from the repository root, and log its wall time and outcome."""
+    started = time.perf_counter()
+    done = subprocess.run(TEST_COMMAND, shell=True, cwd=REPO_ROOT, capture_output=True, text=True)
+    minutes = (time.perf_counter() - started) / 60
+    summary = (done.stdout.strip().splitlines() or [""])[-1]  # pytest's last line: "97 passed in 312.0s"
+    cpu = torch.device("cpu")
+    row = {
+        "command": TEST_COMMAND, "exit_status": done.returncode, "summary": summary, "wall_minutes": round(minutes, 2),
+        "precision": choose_precision(os.environ.get(PRECISION_ENV) or "auto", cpu)[0],
+        "data": "MNIST" if os.environ.get(DATA_DIR_ENV) or (REPO_ROOT / "data").is_dir() else "none",
+        **provenance(cpu),
+    }  # fmt: skip
+    append_rows(out / "test_suite.csv", [row])
+    print(f"{TEST_COMMAND}\n  {summary}, exit status {done.returncode}: {minutes:.1f} min on {row['device']}")
+    return done.returncode
 
 
 def time_pipelines(

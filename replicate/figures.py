@@ -346,6 +346,24 @@ def fp32_markdown(results: Path) -> str:
     return "\n".join(preset_summary(runs, preset) for preset in runs.preset.unique())
 
 
+def test_suite_markdown(results: Path) -> str:
+    """Every timed run of the README's test command (replicate/benchmark.py --test-suite)."""
+    path = results / "benchmark" / "test_suite.csv"
+    if not path.exists():
+        return "Test suite: not timed yet.\n"
+    runs = read_csv(path, ["command", "precision", "summary", "wall_minutes", "device", "git_commit"])
+    lines = [
+        "| test command | precision | MNIST | outcome | wall time (min) | device | commit |",
+        "|---|---|---|---|---:|---|---|",
+    ]
+    lines += [
+        f"| `{r.command}` | {r.precision} | {r.data} | {r.summary} | {r.wall_minutes:.1f} | {r.device} "
+        f"| {r.git_commit} |"
+        for r in runs.itertuples()
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def wall_times_markdown(results: Path) -> str:
     """Every logged invocation of the replicate/ scripts: command, device, wall time."""
     lines = ["| command | device | torch | commit | wall time (min) | finished |", "|---|---|---|---|---:|---|"]
@@ -660,11 +678,11 @@ def main(argv=None) -> int:
     reproduce = Path(args.reproduce)
     if reproduce.exists():
         blocks = {
-            "reproduce-mnist": f"{summary}\nValidation sweeps behind the optimiser settings (last 10,000 training "
-            f"images held out):\n\n{tuning_markdown(results)}",
+            "reproduce-mnist": summary,
+            "reproduce-tuning": tuning_markdown(results),
             "reproduce-quick": preset_summary(runs, "quick"),
             "reproduce-precision": precision_markdown(results),
-            "reproduce-fp32": fp32_markdown(results),
+            "reproduce-fp32": fp32_markdown(results) + "\n" + test_suite_markdown(results),
             "reproduce-transfer": transfer_markdown(runs, args.preset),
             "reproduce-temperature": temperature_markdown(runs, args.preset),
             "reproduce-cifar10": cifar_markdown(cifar),

@@ -53,11 +53,11 @@ def plot_dark_knowledge(images: torch.Tensor, teacher_logits: torch.Tensor, temp
     size = (2.2 + 2.6 * len(temperatures), 1.3 * len(images))
     fig, axes = plt.subplots(len(images), 1 + len(temperatures), figsize=size, squeeze=False)
     for row, (image, logits) in enumerate(zip(images, teacher_logits)):
-        axes[row, 0].imshow(image.cpu(), cmap="gray_r")
+        axes[row, 0].imshow(image.cpu().numpy(), cmap="gray_r")  # numpy: matplotlib warns on tensors
         axes[row, 0].axis("off")
         for column, t in enumerate(temperatures, start=1):
             ax = axes[row, column]
-            probabilities = softmax_with_temperature(logits, t).cpu()
+            probabilities = softmax_with_temperature(logits, t).cpu().numpy()
             ax.bar(range(10), probabilities, color="#3b75af")
             ax.set_ylim(0, 1.05 if t == 1 else float(probabilities.max()) * 1.15)
             ax.set_xticks(range(10))

@@ -45,14 +45,15 @@ def run_cifar10(
     rows = []
     for seed in seeds:
         run = Run(preset_name, seed, train, data.test, "test", out, experiment="cifar10", checkpoints=checkpoints)
-        run.use_teacher(preset.teacher, cache_dir, retrain_teacher, preset.temperature)
+        run.use_teacher(preset.teacher, cache_dir, retrain_teacher)
         weights = {"hard_weight": 1 - preset.alpha, "soft_weight": preset.alpha}
         if "seed" in recipes:
             run.distill(
                 preset.seed_student, preset.temperature, **weights, soft_term="seed", columns={"recipe": "seed"}
             )
         if "corrected" in recipes:
-            run.fit("baseline", preset.student, run.label_loss(), {"recipe": "corrected"})
+            columns = {"recipe": "corrected"}
+            run.fit("baseline", preset.student, run.label_loss(), columns, kl_temperature=preset.temperature)
             run.distill(preset.student, preset.temperature, **weights, columns={"recipe": "corrected"})
         rows += run.rows
     return rows

@@ -48,9 +48,9 @@ def run_main(
     rows = []
     for seed in seeds:
         run = Run(preset_name, seed, train_split, eval_split, eval_name, out, checkpoints=checkpoints)
-        run.use_teacher(preset.teacher, cache_dir, retrain_teacher, preset.temperature)
+        run.use_teacher(preset.teacher, cache_dir, retrain_teacher)
         if "baseline" in models:
-            run.fit("baseline", preset.baseline, run.label_loss())
+            run.fit("baseline", preset.baseline, run.label_loss(), kl_temperature=preset.temperature)
         if "distilled" in models:
             run.distill(preset.distilled, preset.temperature, preset.hard_weight)
         rows += run.rows

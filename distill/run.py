@@ -54,15 +54,14 @@ class Run:
         self.train_split, self.eval_split, self.eval_name = train_split, eval_split, eval_name
         self.teacher_logits: tuple[torch.Tensor, torch.Tensor] | None = None  # v on (train, eval), once known
         self.teacher_run_id = ""  # the teacher whose v the students learn from (part of their checkpoints' identity)
-        self.temperature = 1.0  # T at which students are compared with the teacher
         self.rows: list[dict] = []
 
-    def evaluate(self, model: nn.Module) -> dict:
-        """Per-epoch metrics: errors on the evaluated split and, once a teacher exists, KL to it at T."""
+    def evaluate(self, model: nn.Module, kl_temperature: float | None) -> dict:
+        """Per-epoch metrics: errors on the evaluated split and, given a T, the KL to the teacher at T."""
         logits = predict_logits(model, self.eval_split.images)
         metrics = {f"{self.eval_name}_errors": count_errors(logits, self.eval_split.labels)}
-        if self.teacher_logits is not None:
-            metrics[f"{self.eval_name}_kl"] = kl_divergence(logits, self.teacher_logits[1], self.temperature).item()
+        if kl_temperature is not None:
+            metrics[f"{self.eval_name}_kl"] = kl_divergence(logits, self.teacher_logits[1], kl_temperature).item()
         return metrics
 
     def label_loss(self):
@@ -70,14 +69,12 @@ class Run:
         labels = self.train_split.labels
         return lambda z, index: hard_loss(z, labels[index])
 
-    def use_teacher(self, stage: ModelStage, cache_dir: Path, retrain: bool, temperature: float) -> nn.Module:
+    def use_teacher(self, stage: ModelStage, cache_dir: Path, retrain: bool) -> nn.Module:
         """Train or load this seed's teacher, and compute its logits v on the training and evaluated images.
 
         v is computed once, in eval mode (no dropout) and on the un-jittered
         images: these are the soft targets of every student distilled in this run.
-        Students trained on labels are compared with the teacher at ``temperature``.
         """
-        self.temperature = temperature
         teacher = self.teacher(stage, cache_dir, retrain)
         self.teacher_run_id = self.rows[-1]["run_id"]
         self.teacher_logits = (
@@ -129,11 +126,10 @@ class Run:
         else:
             split = self.train_split.subset(transfer.to(self.train_split.labels.device))
             v = self.teacher_logits[0][transfer.to(self.teacher_logits[0].device)]
-        self.temperature = temperature
         weights = {"hard_weight": hard_weight, "soft_weight": soft_weight, "soft_term": soft_term}
         loss = lambda z, i: distillation_loss(z, v[i], split.labels[i], temperature, **weights)
         columns = {"temperature": temperature, **weights, **(columns or {})}
-        return self.fit("distilled", stage, loss, columns, split, v, after_training)
+        return self.fit("distilled", stage, loss, columns, split, v, after_training, kl_temperature=temperature)
 
     def fit(
         self,
@@ -144,23 +140,30 @@ class Run:
         transfer: Split | None = None,
         v_transfer: torch.Tensor | None = None,
         after_training=None,
+        kl_temperature: float | None = None,
     ) -> nn.Module:
         """Train one model on ``transfer`` (default: all training images), log its row and curve, return it.
 
         ``after_training(model)`` may return more columns for the row (e.g. the bias-offset results).
+        ``kl_temperature``: the T at which the model's KL to the teacher is logged (every epoch, and
+        at the end on both splits); students alone are given their experiment's T, so that their KL
+        is comparable with the distilled students'. None: no KL (the teacher itself).
         """
+        if kl_temperature is not None and self.teacher_logits is None:
+            raise RuntimeError("a KL to the teacher needs use_teacher() first")
         transfer = self.train_split if transfer is None else transfer
         torch.manual_seed(self.seed)  # same seed per stage: both students start from the same weights
         device = transfer.images.device
         model = stage.build().to(device)
         description = f"{model_name} {stage.columns()['hidden']} seed {self.seed}"
-        checkpoint = self.checkpoint(model_name, stage, columns or {}, transfer)
+        checkpoint = self.checkpoint(model_name, stage, columns or {}, transfer, kl_temperature)
         resume = checkpoint.load(device) if checkpoint else None
         run_id = resume["run_id"] if resume else uuid.uuid4().hex[:12]  # a resumed stage keeps its run_id
         save = (lambda state: checkpoint.save({**state, "run_id": run_id})) if checkpoint else None
         history, seconds = train(
-            model, transfer.images, loss_fn, stage.train, self.evaluate, description, resume=resume, save=save
-        )
+            model, transfer.images, loss_fn, stage.train, lambda m: self.evaluate(m, kl_temperature), description,
+            resume=resume, save=save,
+        )  # fmt: skip
         errors = history[-1][f"{self.eval_name}_errors"]
         row = {
             "run_id": run_id,
@@ -179,7 +182,7 @@ class Run:
             f"{self.eval_name}_errors": errors,
             f"{self.eval_name}_error_pct": round(100 * errors / len(self.eval_split), 3),
             "train_seconds": round(seconds, 1),
-            **self.agreement_with_teacher(model, transfer.images, v_transfer),
+            **self.agreement_with_teacher(model, transfer.images, v_transfer, kl_temperature),
             **(after_training(model) if after_training else {}),
             **{f"cfg_{k}": v for k, v in asdict(stage.train).items() if k != "epochs"},
             **provenance(device),
@@ -192,7 +195,9 @@ class Run:
         print(f"{description}: {self.eval_name} errors {errors} (trained in {seconds:.0f} s)", flush=True)
         return model
 
-    def checkpoint(self, model_name: str, stage: ModelStage, columns: dict, transfer: Split) -> StageCheckpoint | None:
+    def checkpoint(
+        self, model_name: str, stage: ModelStage, columns: dict, transfer: Split, kl_temperature: float | None
+    ) -> StageCheckpoint | None:
         """This stage's checkpoint, fingerprinted by everything that determines its training and its logs."""
         if self.checkpoints is None:
             return None
@@ -200,7 +205,7 @@ class Run:
             "stage": asdict(stage),
             "loss": columns,
             "teacher": self.teacher_run_id if model_name != "teacher" else "",
-            "kl_temperature": self.temperature if self.teacher_logits is not None else None,  # of the logged KL
+            "kl_temperature": kl_temperature,  # of the logged KL
             "device": transfer.images.device.type,  # random number streams differ between CPU and CUDA
             "train": split_fingerprint(transfer),
             "eval": {"name": self.eval_name, **split_fingerprint(self.eval_split)},
@@ -216,9 +221,11 @@ class Run:
             distinct.append(columns["recipe"])
         return "-".join(distinct)
 
-    def agreement_with_teacher(self, student: nn.Module, transfer_images: torch.Tensor, v_transfer) -> dict:
+    def agreement_with_teacher(
+        self, student: nn.Module, transfer_images: torch.Tensor, v_transfer, temperature: float | None
+    ) -> dict:
         """How closely a student matches its teacher: KL(p‖q) at T, and top-1 agreement, on both splits."""
-        if self.teacher_logits is None:
+        if temperature is None:
             return {}
         if v_transfer is None:  # a student trained on all training images
             v_transfer = self.teacher_logits[0]
@@ -228,7 +235,7 @@ class Run:
             (self.eval_name, self.eval_split.images, self.teacher_logits[1]),
         ):
             z = predict_logits(student, images)
-            metrics[f"{split_name}_kl"] = round(kl_divergence(z, v, self.temperature).item(), 6)
+            metrics[f"{split_name}_kl"] = round(kl_divergence(z, v, temperature).item(), 6)
             metrics[f"{split_name}_agreement"] = round((z.argmax(1) == v.argmax(1)).float().mean().item(), 6)
         return metrics
 

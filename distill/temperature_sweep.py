@@ -31,7 +31,8 @@ def run_temperature_sweep(run: Run, preset: MnistPreset) -> list[dict]:
     """Per width: a student alone, then one student distilled at each temperature; return their rows."""
     first = len(run.rows)
     for width in WIDTHS:
-        run.fit("baseline", replace(preset.baseline, hidden=(width, width)), run.label_loss())
+        alone = replace(preset.baseline, hidden=(width, width))
+        run.fit("baseline", alone, run.label_loss(), kl_temperature=preset.temperature)
         for temperature in TEMPERATURES:
             run.distill(replace(preset.distilled, hidden=(width, width)), temperature, preset.hard_weight)
     return run.rows[first:]

@@ -171,23 +171,28 @@ def seed_train_minutes(runs: pd.DataFrame, preset: str) -> str:
 
 
 def tuning_markdown(results: Path) -> str:
-    """The validation-split sweeps (replicate/tune.py), one line per trained model."""
+    """The validation-split sweeps (replicate/tune.py): one line per configuration, mean over its seeds."""
     lines = [
-        "| sweep | preset | seed | model | epochs | lr | hard weight | precision | val errors "
-        "| KL to teacher (transfer / val) |",
-        "|---|---|---:|---|---:|---:|---:|---|---:|---|",
+        "| sweep | preset | model | epochs | lr | hard weight | precision | val errors | seeds |",
+        "|---|---|---|---:|---:|---:|---|---:|---|",
     ]
     for name in ("teacher_tuning", "distillation_tuning"):
         path = results / "mnist" / "tuning" / f"{name}.csv"
         if not path.exists():
-            lines.append(f"| {name} | not run | | | | | | | | |")
+            lines.append(f"| {name} | not run | | | | | | | |")
             continue
-        for r in with_precision(read_csv(path, ["model", "epochs", "cfg_lr", "val_errors", "seed"])).itertuples():
-            kl = getattr(r, "transfer_kl", float("nan"))
-            kl_text = f"{kl:.2g} / {r.val_kl:.2g}" if pd.notna(kl) else ""
-            weight = "" if pd.isna(getattr(r, "hard_weight", float("nan"))) else f"{r.hard_weight:g}"
-            settings = f"{r.seed} | {r.model} | {r.epochs} | {r.cfg_lr:g} | {weight} | {r.precision}"
-            lines.append(f"| {name} | {r.preset.removeprefix('tune-')} | {settings} | {r.val_errors} | {kl_text} |")
+        rows = with_precision(read_csv(path, ["model", "epochs", "cfg_lr", "val_errors", "seed", "preset"]))
+        rows = rows.assign(hard_weight=rows.get("hard_weight", pd.Series(index=rows.index, dtype=float)))
+        rows = rows.drop_duplicates("run_id") if "run_id" in rows else rows
+        keys = ["preset", "model", "epochs", "cfg_lr", "hard_weight", "precision"]
+        for (preset, model, epochs, lr, weight, precision), group in rows.groupby(keys, sort=False, dropna=False):
+            weight = "" if pd.isna(weight) else f"{weight:g}"
+            errors = group.val_errors
+            seeds = ", ".join(str(s) for s in group.seed)
+            lines.append(
+                f"| {name.removesuffix('_tuning')} | {preset.removeprefix('tune-')} | {model} | {epochs} | {lr:g} | "
+                f"{weight} | {precision} | {mean_sd(errors).removesuffix(f' (n={len(errors)})')} | {seeds} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -271,6 +276,8 @@ def latest(runs: pd.DataFrame) -> pd.DataFrame:
 def mean_sd(values: pd.Series, digits: int = 1) -> str:
     if values.empty:
         return "not run"
+    if len(values) == 1 and digits == 1 and float(values.iloc[0]).is_integer():  # one error count: 98, not 98.0
+        return f"{values.iloc[0]:.0f} (n=1)"
     spread = f" ± {values.std():.{digits}f}" if len(values) > 1 else ""
     return f"{values.mean():.{digits}f}{spread} (n={len(values)})"
 
@@ -365,16 +372,12 @@ def test_suite_markdown(results: Path) -> str:
 
 
 def wall_times_markdown(results: Path) -> str:
-    """Every logged invocation of the replicate/ scripts: command, device, wall time."""
-    lines = ["| command | device | torch | commit | wall time (min) | finished |", "|---|---|---|---|---:|---|"]
+    """Every logged invocation of the replicate/ scripts: command, device, commit, wall time."""
+    lines = ["| command | device | commit | wall time (min) |", "|---|---|---|---:|"]
     for path in sorted(results.glob("*/wall_times.csv")) + sorted(results.glob("*/*/wall_times.csv")):
-        table = read_csv(path, ["command", "wall_minutes", "device", "torch_version", "git_commit", "finished_at"])
+        table = read_csv(path, ["command", "wall_minutes", "device", "git_commit"])
         for r in table.itertuples():
-            where = f" (→ `{path.parent.relative_to(results)}`)" if path.parent.parent != results else ""
-            lines.append(
-                f"| `{r.command}`{where} | {r.device} | {r.torch_version} | {r.git_commit} | "
-                f"{r.wall_minutes:.1f} | {r.finished_at} |"
-            )
+            lines.append(f"| `{r.command}` | {r.device} | {r.git_commit[:7]} | {r.wall_minutes:.1f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -408,8 +411,6 @@ def benchmark_markdown(results: Path) -> str:
             f"{'—' if pd.isna(ceiling[r.Index]) else f'{ceiling[r.Index]:.2f}×'} |"
             for r in rows.itertuples()
         ]
-        if runs.benchmark_id.nunique() > 1:
-            parts += ["", *benchmark_history(runs)]
         short_runs = None if accuracy is None else accuracy[accuracy.benchmark_id == first.benchmark_id]
         if short_runs is not None and not short_runs.empty:
             errors = short_runs.pivot_table(index="seed", columns="precision", values="test_errors")
@@ -428,32 +429,6 @@ def benchmark_markdown(results: Path) -> str:
             ]
         parts.append("")
     return "\n".join(parts)
-
-
-def benchmark_history(runs: pd.DataFrame) -> list[str]:
-    """Every benchmark run on one device, oldest first: the teacher epoch of both pipelines, by code version.
-
-    Shows how much the same measurement moves between runs, and what each commit changed.
-    """
-    teacher = runs[runs.model == "teacher"]
-    lines = [
-        "Every run on this device, oldest first (teacher epoch, s; the best DataLoader of each run):\n",
-        "| finished | commit | fp32 ours | fp32 DataLoader | fp32 × | bf16 ours | bf16 DataLoader | bf16 × |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for _, run in teacher.groupby("benchmark_id", sort=False):
-        cells = []
-        for precision in ("fp32", "bf16"):
-            rows = run[run.precision == precision]
-            ours = rows[rows.pipeline == "ours"]
-            if ours.empty:
-                cells += ["—"] * 3
-                continue
-            best = rows[rows.pipeline != "ours"].epoch_seconds.min()
-            cells += [f"{ours.epoch_seconds.iloc[0]:.2f}", f"{best:.2f}", f"{ours.speedup.iloc[0]:.2f}×"]
-        first = run.iloc[0]
-        lines.append(f"| {first.finished_at[:16]} | {first.git_commit[:7]} | {' | '.join(cells)} |")
-    return lines
 
 
 def glance_markdown(runs: pd.DataFrame, cifar: pd.DataFrame | None, preset: str) -> str:
@@ -476,9 +451,13 @@ def glance_markdown(runs: pd.DataFrame, cifar: pd.DataFrame | None, preset: str)
         ]
     sweep = runs[(runs.experiment == "temperature") & (runs.preset == preset)]
     claims = verdict(sweep.to_dict("records")) if len(sweep) else ["not run"]
-    lines.append(
-        f"| temperature × size | 30 units: T 2.5–4 best; ≥ 300: all T above 8 similar | {'<br>'.join(claims)} |"
-    )
+    # the glance keeps each width's best T and whether the claim held; SUMMARY.md has the reasons
+    short = [
+        f"{claim.split(' (')[0]}, claim {'holds' if 'HOLDS' in claim else 'does not hold'}"
+        for claim in claims
+        if " best T = " in claim
+    ] or claims
+    lines.append(f"| temperature × size | 30 units: T 2.5–4 best; ≥ 300: all T above 8 similar | {'; '.join(short)} |")
     measured = "not run on real CIFAR-10 yet (see REPRODUCE.md)" if cifar is None or cifar.empty else "see SUMMARY"
     lines.append(f"| CIFAR-10 example of seed 003 | no accuracy given | {measured} |")
     return "\n".join(lines) + "\n"

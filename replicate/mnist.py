@@ -128,7 +128,7 @@ def run_experiments(experiments: list[str], data, preset, args, checkpoints: Che
         rows = []
         for seed in args.seeds:
             run = Run(args.preset, seed, train_split, test_split, "test", out, experiment, checkpoints=checkpoints)
-            run.use_teacher(preset.teacher, cache_dir, retrain, preset.temperature)
+            run.use_teacher(preset.teacher, cache_dir, retrain)
             if experiment == "temperature":
                 rows += run_temperature_sweep(run, preset)
             else:

@@ -72,7 +72,7 @@ def main(argv=None) -> int:
             continue
         run = Run(f"tune-{args.preset}", seed, train_split, val_split, "val", out, *["distillation_tuning"] * 2)
         teacher = preset.teacher.with_train(bf16=teacher_precision == "bf16")
-        run.use_teacher(teacher, Path(args.cache_dir), retrain=False, temperature=args.temperature[0])
+        run.use_teacher(teacher, Path(args.cache_dir), retrain=False)
         grid = itertools.product(
             args.lr, args.hard_weight, args.temperature, args.batch_size, args.epochs, args.precision
         )
@@ -80,7 +80,7 @@ def main(argv=None) -> int:
             changes = {"lr": lr, "batch_size": batch_size, "epochs": epochs, "bf16": precision == "bf16"}
             stage = preset.distilled.with_train(**changes)
             if w < 0:
-                run.fit("baseline", stage, run.label_loss())
+                run.fit("baseline", stage, run.label_loss(), kl_temperature=T)
             else:
                 run.distill(stage, T, w)
     return 0

@@ -10,12 +10,11 @@ from tests.conftest import load_script
 
 def test_the_gemm_bound_counts_forward_and_backward_flops_of_every_layer_but_the_images_gradient():
     benchmark = load_script("benchmark")
-    seconds, gflop = benchmark.gemm_bound("teacher", bf16=False, device=torch.device("cpu"), n_images=600, repeats=1)
+    _, gflop = benchmark.gemm_bound("teacher", bf16=False, device=torch.device("cpu"), n_images=600, repeats=1)
     weights = count_parameters(PAPER.teacher.build()) - (1200 + 1200 + 10)  # without the biases
     # forward, weight gradient and input gradient: 3 × 2 FLOPs per weight and image, except the first
     # layer's input gradient (784·1200 weights), which nothing needs
     assert gflop == pytest.approx(600 * 2 * (3 * weights - 784 * 1200) / 1e9)
-    assert seconds > 0
 
 
 def test_the_dataloader_pipeline_hands_each_image_its_index_for_the_teacher_logits():

@@ -45,6 +45,7 @@ def test_missing_data_without_network_names_the_folder_and_the_fix(tmp_path, mon
     assert str(tmp_path / FOLDER) in message and "--data-dir" in message and "\n" not in message
 
 
+@pytest.mark.slow
 def test_smoke_run_of_both_recipes_on_synthetic_cifar10(tmp_path, capsys):
     write_synthetic_cifar10(tmp_path / "data", n_train=1000, n_test=300)
     out = tmp_path / "results"

@@ -31,6 +31,7 @@ def elsewhere(tmp_path, results) -> list[str]:
     return ["--results", str(results), "--figures", str(tmp_path / "f"), "--readme", "none", "--reproduce", "none"]
 
 
+@pytest.mark.slow
 def test_summary_and_figures_from_fixture(tmp_path):
     results, figures = tmp_path / "results", tmp_path / "figures"
     write_fixture(results)
@@ -171,6 +172,7 @@ def write_experiment_fixture(results):
     pd.DataFrame([wall]).to_csv(results / "mnist" / "wall_times.csv", index=False)
 
 
+@pytest.mark.slow
 def test_every_experiment_gets_its_table_and_figure(tmp_path):
     results = tmp_path / "results"
     write_fixture(results)
@@ -195,10 +197,10 @@ def test_every_experiment_gets_its_table_and_figure(tmp_path):
         assert (tmp_path / "f" / f"{name}.png").stat().st_size > 10_000
     assert not (tmp_path / "f" / "dark_knowledge.png").exists()  # no MNIST here: skipped, with a note
     text = reproduce.read_text()
-    assert "`python replicate/mnist.py --experiment all` | cpu (test) | 2.x | abc | 42.5 |" in text
+    assert "`python replicate/mnist.py --experiment all` | cpu (test) | abc | 42.5 |" in text
 
 
-def test_the_benchmark_block_shows_the_latest_run_and_every_run_by_commit(tmp_path):
+def test_the_benchmark_block_shows_the_latest_run(tmp_path):
     results = tmp_path / "results"
     write_fixture(results)
     (results / "benchmark").mkdir()
@@ -227,6 +229,4 @@ def test_the_benchmark_block_shows_the_latest_run_and_every_run_by_commit(tmp_pa
     block = reproduce.read_text()
     assert "| teacher | fp32 | ours | 8.80 | 1.36× | 4.00 | 2.20× | 2.00× |" in block  # run2, the latest
     assert "| teacher | fp32 | ours | 8.00 |" not in block
-    assert "| 2026-01-01T00:00 | abc | 8.00 | 12.00 | 1.50× | 6.00 | 12.00 | 2.00× |" in block  # run1
-    assert "| 2026-01-01T00:00 | abc | 8.80 | 12.00 | 1.36× | 6.60 | 12.00 | 1.82× |" in block  # run2
     assert "| 0 | 235 | 250 | +15 |" in block and "| mean | 236.0 | 239.5 | +3.5 |" in block

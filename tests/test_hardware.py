@@ -67,6 +67,7 @@ def test_old_rows_read_cfg_bf16_as_their_precision():
     assert list(figures.with_precision(old_and_new.drop(columns="precision")).precision) == ["bf16", "fp32", "fp32"]
 
 
+@pytest.mark.slow
 def test_a_run_says_its_precision_logs_it_and_keeps_its_cache_under_out(mnist_root, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("KD_PRECISION", "fp32")  # the environment's default, as for a whole test run
     monkeypatch.chdir(tmp_path)  # a cache written to the working folder would show up here

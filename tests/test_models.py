@@ -23,7 +23,6 @@ def test_paper_regularisers_only_on_the_teacher():
     for student in (paper.baseline, paper.distilled):
         assert (student.input_dropout, student.hidden_dropout) == (0.0, 0.0)
         assert student.train.jitter == 0 and student.train.max_norm is None
-    assert paper.temperature == 20
 
 
 def test_dropout_rate_and_scaling():

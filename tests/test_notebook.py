@@ -13,6 +13,7 @@ import warnings
 
 import matplotlib
 import matplotlib.pyplot as plt
+import pytest
 
 from tests.conftest import REPO
 
@@ -41,6 +42,7 @@ def run_notebook() -> str:
     return printed.getvalue()
 
 
+@pytest.mark.slow
 def test_runs_top_to_bottom_and_shows_the_effect(mnist_root, monkeypatch):
     monkeypatch.setenv("KD_DATA_DIR", str(mnist_root))
     monkeypatch.chdir(REPO / "notebooks")  # where Jupyter starts it

@@ -93,6 +93,7 @@ def _mnist(tmp_path, mnist_root, name: str, kill_after_save: int = 0) -> subproc
     return subprocess.run([sys.executable, str(wrapper), *args], capture_output=True, text=True, env=env)
 
 
+@pytest.mark.slow
 def test_a_run_killed_three_times_and_rerun_logs_exactly_what_an_uninterrupted_run_logs(tmp_path, mnist_root):
     assert _mnist(tmp_path, mnist_root, "uninterrupted").returncode == 0
     # killed after the teacher's first epoch; then (resumed) after the student alone's last epoch,
@@ -117,6 +118,7 @@ def test_a_run_killed_three_times_and_rerun_logs_exactly_what_an_uninterrupted_r
     assert not (tmp_path / "killed" / "checkpoints").exists()  # deleted once the command has finished
 
 
+@pytest.mark.slow
 def test_a_checkpoint_left_by_another_configuration_stops_the_script_until_fresh(tmp_path, mnist_root, capsys):
     out = tmp_path / "results"
     StageCheckpoint(out / "checkpoints" / "main-smoke-seed0-teacher-1200-1200.pt", {"stage": "another"}).save({})

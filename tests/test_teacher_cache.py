@@ -2,6 +2,7 @@
 
 import dataclasses
 
+import pytest
 import torch
 
 from distill.data import Split
@@ -52,6 +53,7 @@ def test_saved_teacher_round_trips(tmp_path):
         assert torch.equal(a, b)
 
 
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol 4")  # from the fake checkpoint header written below
 def test_corrupt_or_mismatched_files_are_not_used(tmp_path, capsys):
     model = MLP((20,))
     key = teacher_key(STAGE, 0, SPLIT)

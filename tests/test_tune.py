@@ -1,8 +1,11 @@
 """replicate/tune.py never looks at the test set and logs both sweeps."""
 
+import pytest
+
 from tests.conftest import load_script, read_rows
 
 
+@pytest.mark.slow
 def test_sweeps_report_validation_errors_only(mnist_root, tmp_path):
     common = ["--preset", "smoke", "--data-dir", str(mnist_root), "--out", str(tmp_path), "--device", "cpu"]
     common += ["--cache-dir", str(tmp_path / "c")]

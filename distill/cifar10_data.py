@@ -9,7 +9,7 @@ missing, torchvision downloads it (checking the archive's md5); we then read the
 files ourselves, so that the small synthetic data sets written by
 ``write_synthetic_cifar10`` for the tests go through the same code.
 
-Preprocessing of seed 003: ToTensor (÷255) then Normalize(mean 0.5, std 0.5)
+The tutorial's preprocessing: ToTensor (÷255) then Normalize(mean 0.5, std 0.5)
 per channel, i.e. x ↦ 2x − 1, applied once to the whole data set.
 """
 

@@ -32,7 +32,12 @@ class ScriptParser(argparse.ArgumentParser):
 
 
 def add_common_arguments(
-    parser: argparse.ArgumentParser, presets: dict, default_out: str, resumable: bool = True, sweep: bool = False
+    parser: argparse.ArgumentParser,
+    presets: dict,
+    default_out: str,
+    resumable: bool = True,
+    sweep: bool = False,
+    preset_help: str = "paper: the recipe meant to reach the published numbers; quick: the effect in minutes",
 ) -> None:
     """The flags every script shares; ``sweep``: --precision takes several values (a tuning axis)."""
     default_precision = os.environ.get(PRECISION_ENV) or "auto"
@@ -40,8 +45,7 @@ def add_common_arguments(
         "--preset",
         choices=list(presets),
         default="paper",
-        help="paper: the recipe meant to reach the published numbers; quick: the effect in minutes; "
-        "smoke: seconds, for tests (default: paper)",
+        help=f"{preset_help}; smoke: seconds, for tests (default: paper)",
     )
     seeds = parser.add_mutually_exclusive_group()
     seeds.add_argument("--seeds", type=int, nargs="+", default=[0], help="seeds to run, one after another (default: 0)")

@@ -110,7 +110,7 @@ def count_parameters(model: nn.Module) -> int:
 
 
 class ConvNet(nn.Module):
-    """The CIFAR-10 nets of seed 003: conv 3×3 (padding 1) → ReLU → 2×2 max-pool → one linear layer.
+    """The tutorial's CIFAR-10 nets (cifar10.py): conv 3×3 (padding 1) → ReLU → 2×2 max-pool → one linear layer.
 
     Teacher: 64 channels, 165,642 parameters; student: 16 channels, 41,418.
     """

@@ -1,7 +1,7 @@
 """One seed of an experiment: train models through the one loop, log each as a CSV row, compare with the teacher.
 
 Used by every experiment, MNIST and CIFAR-10 alike. A *stage* (presets.Stage,
-cifar10.ConvStage) says what to build and how to train it; Run trains it on the
+presets.ConvStage) says what to build and how to train it; Run trains it on the
 training split, evaluates it on the evaluated split every epoch, and appends
 its row (result + configuration + provenance) to runs.csv and its learning
 curve to epochs.csv as soon as it has finished. Given a checkpoint folder, each
@@ -22,7 +22,7 @@ from torch import nn
 
 from distill.checkpoint import Checkpoints, StageCheckpoint
 from distill.data import Split
-from distill.losses import distillation_loss, hard_loss, kl_divergence
+from distill.losses import distillation_loss, hard_loss, kl_divergence, soft_loss
 from distill.results import append_rows, provenance
 from distill.teacher_cache import load_teacher, save_teacher, split_fingerprint, teacher_key
 from distill.train import ModelStage, count_errors, predict_logits, train
@@ -110,14 +110,14 @@ class Run:
         transfer: torch.Tensor | None = None,
         after_training=None,
         soft_weight: float = 1.0,
-        soft_term: str = "paper",
+        soft_term=soft_loss,
         columns: dict | None = None,
     ) -> nn.Module:
         """Train a student on soft_weight·T²·KL(p‖q) + hard_weight·CE(labels) over the transfer set (§2).
 
         ``transfer`` selects the training images the student learns from (a boolean
-        mask; default: all of them, as in the headline experiment). ``soft_term``
-        names the soft term in losses.SOFT_TERMS ("seed": the CIFAR-10 example's).
+        mask; default: all of them, as in the headline experiment). ``soft_term``: the
+        soft term's function, logged by name (cifar10.tutorial_soft_loss: the tutorial's).
         """
         if self.teacher_logits is None:
             raise RuntimeError("use_teacher() must come before distill()")
@@ -126,9 +126,9 @@ class Run:
         else:
             split = self.train_split.subset(transfer.to(self.train_split.labels.device))
             v = self.teacher_logits[0][transfer.to(self.teacher_logits[0].device)]
-        weights = {"hard_weight": hard_weight, "soft_weight": soft_weight, "soft_term": soft_term}
-        loss = lambda z, i: distillation_loss(z, v[i], split.labels[i], temperature, **weights)
-        columns = {"temperature": temperature, **weights, **(columns or {})}
+        weights = {"hard_weight": hard_weight, "soft_weight": soft_weight}
+        loss = lambda z, i: distillation_loss(z, v[i], split.labels[i], temperature, **weights, soft_term=soft_term)
+        columns = {"temperature": temperature, **weights, "soft_term": soft_term.__name__, **(columns or {})}
         return self.fit("distilled", stage, loss, columns, split, v, after_training, kl_temperature=temperature)
 
     def fit(

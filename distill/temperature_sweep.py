@@ -117,8 +117,8 @@ def verdict(rows: list[dict], column: str = "test_errors") -> list[str]:
     for r in collapsed(rows, column):
         seed = f" seed {r['seed']}" if "seed" in r else ""
         lines.append(
-            f"{r['hidden']} at T = {float(r['temperature']):g}{seed} collapsed ({float(r[column]):.0f} errors: "
-            f"every hidden unit dead) and is left out above."
+            f"{r['hidden']} at T = {float(r['temperature']):g}{seed} collapsed ({float(r[column]):.0f} errors, "
+            "chance level) and is left out above."
         )
     return lines
 

@@ -54,17 +54,17 @@ def test_smoke_run_of_both_recipes_on_synthetic_cifar10(tmp_path, capsys):
     rows = read_rows(out / "runs.csv")
     assert [(r["model"], r["recipe"], r["hidden"]) for r in rows] == [
         ("teacher", "", "conv64"),
-        ("distilled", "seed", "conv16"),
+        ("distilled", "tutorial", "conv16"),
         ("baseline", "corrected", "conv16"),
         ("distilled", "corrected", "conv16"),
     ]
-    teacher, seed_student, alone, corrected = rows
-    assert seed_student["epochs"] == "1" and alone["epochs"] == corrected["epochs"] == teacher["epochs"]
-    assert seed_student["soft_term"] == "seed" and corrected["soft_term"] == "paper"
-    assert float(seed_student["soft_weight"]) == 0.7 and float(corrected["hard_weight"]) == pytest.approx(0.3)
+    teacher, tutorial_student, alone, corrected = rows
+    assert tutorial_student["epochs"] == "1" and alone["epochs"] == corrected["epochs"] == teacher["epochs"]
+    assert tutorial_student["soft_term"] == "tutorial_soft_loss" and corrected["soft_term"] == "soft_loss"
+    assert float(tutorial_student["soft_weight"]) == 0.7 and float(corrected["hard_weight"]) == pytest.approx(0.3)
     assert {r["cfg_lr"] for r in rows} == {"0.001"} and {r["cfg_batch_size"] for r in rows} == {"128"}
     assert int(teacher["train_size"]) == 1000 and int(teacher["test_errors"]) < 150  # learnable: well above chance
     for column in ("device", "torch_version", "git_commit", "finished_at", "seed", "preset"):
         assert all(r[column] != "" for r in rows)
     printed = capsys.readouterr().out
-    assert "CIFAR-10 test accuracy" in printed and "corrected" in printed and "reference" in printed
+    assert "CIFAR-10 test accuracy" in printed and "corrected" in printed and "tutorial" in printed

@@ -192,7 +192,7 @@ def test_every_experiment_gets_its_table_and_figure(tmp_path):
     )
     assert "| 3 | 231.0 ± 1.4 (n=2) | 121.0 ± 1.4 (n=2) |" in summary
     assert "30-30: best T = 3" in summary and "800-800: best T = 20" in summary
-    assert "| quick | seed | distilled | 3 | 50.00 (n=1) |" in summary
+    assert "| quick | tutorial | distilled | 3 | 50.00 (n=1) |" in summary  # an old row's "seed", renamed
     for name in ("mnist_offsets", "mnist_temperature", "cifar10", "logit_matching_limit"):
         assert (tmp_path / "f" / f"{name}.png").stat().st_size > 10_000
     assert not (tmp_path / "f" / "dark_knowledge.png").exists()  # no MNIST here: skipped, with a note

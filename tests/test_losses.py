@@ -6,13 +6,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from distill.losses import distillation_loss, kl_divergence, seed_soft_loss, soft_loss, softmax_with_temperature
+from distill.cifar10 import tutorial_soft_loss
+from distill.losses import distillation_loss, kl_divergence, soft_loss, softmax_with_temperature
 
 N_CLASSES = 10
 
 
 def reference_soft_cross_entropy(z, v, T):
-    """−Σ p_i log q_i for one example, with plain math, from PAPER.md §2."""
+    """−Σ p_i log q_i for one example, with plain math, from the paper's §2."""
     p = [math.exp(x / T) for x in v]
     q = [math.exp(x / T) for x in z]
     p = [x / sum(p) for x in p]
@@ -106,13 +107,13 @@ def test_distillation_loss_adds_the_weighted_hard_term():
 
 @pytest.mark.filterwarnings("ignore:reduction. 'mean' divides")  # the reference: the tutorial's own KLDivLoss()
 @pytest.mark.parametrize("n_classes", [10, 4])
-def test_seed_soft_term_is_exactly_2_over_C_times_the_corrected_one(n_classes):
-    # seed 003: KLDivLoss() (reduction='mean': over batch × classes) · T² · 2 vs §2: KL batchmean · T²
+def test_the_tutorials_soft_term_is_exactly_2_over_C_times_the_corrected_one(n_classes):
+    # the tutorial: KLDivLoss() (reduction='mean': over batch × classes) · T² · 2 vs §2: KL batchmean · T²
     z, v = torch.randn(32, n_classes, dtype=torch.float64), torch.randn(32, n_classes, dtype=torch.float64) * 5
-    seed = seed_soft_loss(z, v, 20.0)  # without PyTorch's warning about this reduction: it is deliberate
+    tutorial = tutorial_soft_loss(z, v, 20.0)  # without PyTorch's warning about this reduction: it is deliberate
     reference = torch.nn.KLDivLoss()(F.log_softmax(z / 20, dim=1), F.softmax(v / 20, dim=1)) * 400 * 2
-    torch.testing.assert_close(seed, reference)
-    torch.testing.assert_close(seed, (2 / n_classes) * soft_loss(z, v, 20.0))
+    torch.testing.assert_close(tutorial, reference)
+    torch.testing.assert_close(tutorial, (2 / n_classes) * soft_loss(z, v, 20.0))
 
 
 def test_alpha_weighted_loss_of_the_cifar_recipes():
@@ -120,5 +121,5 @@ def test_alpha_weighted_loss_of_the_cifar_recipes():
     labels = torch.randint(0, N_CLASSES, (16,))
     corrected = distillation_loss(z, v, labels, 20.0, hard_weight=0.3, soft_weight=0.7)
     torch.testing.assert_close(corrected, 0.7 * soft_loss(z, v, 20.0) + 0.3 * F.cross_entropy(z, labels))
-    seed = distillation_loss(z, v, labels, 20.0, hard_weight=0.3, soft_weight=0.7, soft_term="seed")
-    torch.testing.assert_close(seed, 0.7 * 0.2 * soft_loss(z, v, 20.0) + 0.3 * F.cross_entropy(z, labels))
+    tutorial = distillation_loss(z, v, labels, 20.0, hard_weight=0.3, soft_weight=0.7, soft_term=tutorial_soft_loss)
+    torch.testing.assert_close(tutorial, 0.7 * 0.2 * soft_loss(z, v, 20.0) + 0.3 * F.cross_entropy(z, labels))

@@ -102,7 +102,7 @@ def test_parameter_counts_of_the_cifar10_nets():
     presets = CIFAR_PRESETS["paper"]
     assert count_parameters(presets.teacher.build()) == 165_642  # conv 3→64 (1,792) + linear 16,384→10
     assert count_parameters(presets.student.build()) == 41_418  # conv 3→16 (448) + linear 4,096→10
-    assert count_parameters(presets.seed_student.build()) == 41_418
+    assert count_parameters(presets.tutorial_student.build()) == 41_418
     assert presets.teacher.build()(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
 
 

@@ -18,7 +18,6 @@ The tutorial reports no accuracy.
 
 from __future__ import annotations
 
-import statistics
 import warnings
 from pathlib import Path
 
@@ -78,28 +77,3 @@ def run_cifar10(
             run.distill(preset.student, preset.temperature, **weights, columns={"recipe": "corrected"})
         rows += run.rows
     return rows
-
-
-def accuracy(row: dict) -> float:
-    return 100 - float(row["test_error_pct"])
-
-
-def print_cifar10_table(rows: list[dict]) -> None:
-    """Test accuracy per recipe and model, mean ± sd over seeds (the tutorial reports no accuracy to compare with)."""
-    print("\nCIFAR-10 test accuracy (%), mean ± sd over seeds; the tutorial reports no accuracy.")
-    print(f"{'recipe':<10} {'model':<30} {'measured':>14}  seeds")
-    lines = [
-        ("both", "teacher", "teacher conv64, labels"),
-        ("tutorial", "distilled", "student conv16, distilled"),
-        ("corrected", "baseline", "student conv16, alone"),
-        ("corrected", "distilled", "student conv16, distilled"),
-    ]
-    for recipe, model, label in lines:
-        selected = [r for r in rows if r["model"] == model and (model == "teacher" or r.get("recipe") == recipe)]
-        if not selected:
-            continue
-        values = [accuracy(r) for r in selected]
-        mean = statistics.mean(values)
-        spread = f"{mean:.2f} ± {statistics.stdev(values):.2f}" if len(values) > 1 else f"{mean:.2f}"
-        epochs = selected[0]["epochs"]
-        print(f"{recipe:<10} {label + f' ({epochs} ep)':<30} {spread:>14}  {len(values)}")

@@ -10,13 +10,12 @@ epochs.csv as soon as it has finished.
 
 from __future__ import annotations
 
-import statistics
 from pathlib import Path
 
 from distill.checkpoint import Checkpoints
 from distill.data import Dataset, Split
 from distill.presets import MnistPreset
-from distill.run import Run, mean_sd, number
+from distill.run import Run
 
 PUBLISHED_TEST_ERRORS = {"teacher": 67, "baseline": 146, "distilled": 74}  # §3
 
@@ -54,20 +53,4 @@ def run_main(
         if "distilled" in models:
             run.distill(preset.distilled, preset.temperature, preset.hard_weight)
         rows += run.rows
-    print_table(rows, eval_name)
     return rows
-
-
-def print_table(rows: list[dict], eval_name: str) -> None:
-    """Published vs measured, one line per model, mean ± sd over seeds."""
-    column = f"{eval_name}_errors"
-    print()
-    if eval_name != "test":
-        print(f"Validation errors on {rows[0]['train_size']} + held-out images; the paper reports test errors only.")
-    print(f"{'model':<10} {'published':>9} {'measured (' + eval_name + ')':>22} {'difference':>10}  seeds")
-    for model_name, published in PUBLISHED_TEST_ERRORS.items():
-        values = [r[column] for r in rows if r["model"] == model_name]
-        if not values:
-            continue
-        difference = number(statistics.mean(values) - published, "+") if eval_name == "test" else "n/a"
-        print(f"{model_name:<10} {published:>9} {mean_sd(values):>22} {difference:>10}  {len(values)}")

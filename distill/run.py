@@ -12,7 +12,6 @@ model's training state is saved every epoch and a rerun resumes from it
 from __future__ import annotations
 
 import csv
-import statistics
 import uuid
 from dataclasses import asdict
 from pathlib import Path
@@ -247,16 +246,3 @@ def log_once(path: Path, rows: list[dict]) -> None:
             if any(logged.get("run_id") == rows[0]["run_id"] for logged in csv.DictReader(f)):
                 return
     append_rows(path, rows)
-
-
-def mean_sd(values: list[float]) -> str:
-    if not values:
-        return "not run"
-    if len(values) == 1:  # one seed: the number itself, 3752 rather than 3752.0
-        return number(values[0])
-    return f"{statistics.mean(values):.1f} ± {statistics.stdev(values):.1f}"
-
-
-def number(value: float, sign: str = "") -> str:
-    """A whole number without decimals (an error count), anything else to one decimal; sign="+" signs it."""
-    return f"{value:{sign}.0f}" if float(value).is_integer() else f"{value:{sign}.1f}"

@@ -19,7 +19,7 @@ from collections import defaultdict
 from dataclasses import replace
 
 from distill.presets import MnistPreset
-from distill.run import Run, mean_sd
+from distill.run import Run
 
 TEMPERATURES = (1.0, 2.0, 2.5, 3.0, 4.0, 5.0, 8.0, 10.0, 20.0)
 WIDTHS = (30, 300, 800)
@@ -118,21 +118,6 @@ def verdict(rows: list[dict], column: str = "test_errors") -> list[str]:
         seed = f" seed {r['seed']}" if "seed" in r else ""
         lines.append(
             f"{r['hidden']} at T = {float(r['temperature']):g}{seed} collapsed ({float(r[column]):.0f} errors, "
-            "chance level) and is left out above."
+            "over half the test set) and is left out above."
         )
     return lines
-
-
-def print_temperature_table(rows: list[dict], column: str = "test_errors") -> None:
-    """Errors (mean ± sd over seeds) per width and temperature, the student alone, and the verdict."""
-    cells = errors_by_cell(rows, column)
-    temperatures = sorted({t for (_, t) in cells if t is not None})
-    widths = list(dict.fromkeys(r["hidden"] for r in rows))
-    print(f"\ntemperature × student size: {column.replace('_', ' ')}, mean ± sd over seeds")
-    print(f"{'T':>6} " + " ".join(f"{h:>14}" for h in widths))
-    print(f"{'alone':>6} " + " ".join(f"{mean_sd(cells.get((h, None), [])):>14}" for h in widths))
-    for t in temperatures:
-        print(f"{t:>6g} " + " ".join(f"{mean_sd(cells.get((h, t), [])):>14}" for h in widths))
-    print()
-    for line in verdict(rows, column):
-        print(line)

@@ -17,14 +17,13 @@ frequency in the training labels (prior matching; no test image is used).
 from __future__ import annotations
 
 import copy
-import statistics
 from dataclasses import dataclass
 
 import torch
 
 from distill.models import MLP
 from distill.presets import MnistPreset
-from distill.run import Run, log_once, mean_sd
+from distill.run import Run, log_once
 from distill.train import count_errors, predict_logits
 
 
@@ -205,14 +204,3 @@ def run_transfer_set(run: Run, preset: MnistPreset, experiment: TransferSetExper
     identity = {"run_id": row["run_id"], "experiment": experiment.name, "seed": run.seed, "preset": run.preset_name}
     log_once(run.runs_csv.parent / "offset_sweeps.csv", [{**identity, **r} for r in sweep_rows])
     return row
-
-
-def print_transfer_table(experiment: TransferSetExperiment, rows: list[dict]) -> None:
-    """Published vs measured for omit3 or only78, mean ± sd over seeds."""
-    print(f"\n{experiment.name}: transfer set = the training images of digits {experiment.kept_classes}")
-    print(f"{'':<62} {'published':>9} {'measured':>14} {'difference':>10}   ({len(rows)} seeds)")
-    for label, column, published in experiment.quantities():
-        values = [float(r[column]) for r in rows]
-        shown = "—" if published is None else f"{published:g}"
-        difference = "" if published is None else f"{statistics.mean(values) - published:+.1f}"
-        print(f"{label:<62} {shown:>9} {mean_sd(values):>14} {difference:>10}")

@@ -35,12 +35,24 @@ from distill.data import DATA_DIR_ENV, DataUnavailable, load_mnist, resolve_data
 from distill.illustrations import plot_dark_knowledge, plot_logit_matching_limit  # noqa: E402
 from distill.mnist import PUBLISHED_TEST_ERRORS  # noqa: E402
 from distill.presets import MNIST_PRESETS  # noqa: E402
+from distill.tables import (  # noqa: E402
+    MODELS,
+    cifar_markdown,
+    headline,
+    headline_rows,
+    latest,
+    mean_sd,
+    preset_summary,
+    temperature_markdown,
+    transfer_markdown,
+    with_accuracy,
+    with_precision,
+)
 from distill.teacher_cache import load_teacher, teacher_key  # noqa: E402
 from distill.temperature_sweep import COLLAPSED_ERRORS, verdict  # noqa: E402
 from distill.train import predict_logits  # noqa: E402
 from distill.transfer_sets import TRANSFER_SET_EXPERIMENTS  # noqa: E402
 
-MODELS = list(PUBLISHED_TEST_ERRORS)
 LABELS = {
     "teacher": "teacher 1200-1200\n(dropout, jitter)",
     "baseline": "student 800-800\nalone",
@@ -86,88 +98,6 @@ def read_csv(path: Path, required: list[str]) -> pd.DataFrame:
                 row = garbage.to_numpy().argmax()  # the first one
                 fail(f"{path}, line {lines[row]}: column '{column}' holds {text.iloc[row]!r}, not a number.")
     return table
-
-
-def headline(runs: pd.DataFrame, preset: str) -> pd.DataFrame:
-    """One line per model: published, measured mean ± sd over seeds, difference."""
-    main = headline_rows(runs, preset).sort_values("seed")  # "per seed" lists seed 0, 1, 2, … in order
-    lines = []
-    for model in MODELS:
-        errors = main[main.model == model].test_errors
-        lines.append(
-            {
-                "model": model,
-                "published": PUBLISHED_TEST_ERRORS[model],
-                "n": len(errors),
-                "mean": errors.mean() if len(errors) else float("nan"),
-                "sd": errors.std() if len(errors) > 1 else float("nan"),
-                "seeds": ", ".join(str(int(e)) for e in errors),
-                "train_minutes": main[main.model == model].train_seconds.mean() / 60,
-            }
-        )
-    return pd.DataFrame(lines)
-
-
-def markdown(table: pd.DataFrame, preset: str, device: str) -> str:
-    rows = [
-        f"MNIST test errors (of 10,000), `{preset}` preset, mean ± sd over seeds; {device}.",
-        "",
-        "| model | published | measured | difference | per seed | train time (min) |",
-        "|---|---:|---:|---:|---|---:|",
-    ]
-    for line in table.itertuples():
-        if line.n == 0:
-            rows.append(f"| {line.model} | {line.published} | not run | | | |")
-            continue
-        spread = f" ± {line.sd:.1f}" if line.n > 1 else ""
-        rows.append(
-            f"| {line.model} | {line.published} | {line.mean:.1f}{spread} (n={line.n}) | "
-            f"{line.mean - line.published:+.1f} | {line.seeds} | {line.train_minutes:.1f} |"
-        )
-    return "\n".join(rows) + "\n"
-
-
-def preset_summary(runs: pd.DataFrame, preset: str) -> str:
-    """The markdown table of one preset, the gap closed, and the wall time of each seed."""
-    table = markdown(headline(runs, preset), preset, devices_of(runs, preset))
-    wall = (
-        f"Training time per seed (teacher + both students, evaluation excluded): {seed_train_minutes(runs, preset)}. "
-        "End-to-end wall times: REPRODUCE.md.\n"
-    )
-    return f"{table}\n{gap_closed(runs, preset)}\n{wall}"
-
-
-def gap_closed(runs: pd.DataFrame, preset: str) -> str:
-    """Share of the student-alone-to-teacher gap that distillation closes, per seed (§3: (146−74)/(146−67) = 91 %)."""
-    errors = headline_rows(runs, preset).pivot_table(index="seed", columns="model", values="test_errors")
-    if not set(MODELS) <= set(errors.columns):
-        return ""
-    errors = errors.dropna()
-    share = (errors.baseline - errors.distilled) / (errors.baseline - errors.teacher)
-    per_seed = ", ".join(f"{100 * v:.0f} %" for v in share)
-    return f"Gap closed by distillation, (alone − distilled)/(alone − teacher): {per_seed} (published: 91 %).\n"
-
-
-def headline_rows(runs: pd.DataFrame, preset: str) -> pd.DataFrame:
-    """The headline's rows of a preset on the test set: its students, and each seed's teacher whichever
-    experiment happened to train it (a cached teacher keeps the tag of its first run)."""
-    headline_models = (runs.experiment == "main") | (runs.model == "teacher")
-    return runs[headline_models & (runs.preset == preset) & (runs.eval_split == "test")]
-
-
-def devices_of(runs: pd.DataFrame, preset: str, experiments: tuple[str, ...] = ("main",)) -> str:
-    """Where the rows ran and in which precision, e.g. "AMD EPYC (AVX2), 2 threads, fp32"."""
-    selected = with_precision(runs[(runs.preset == preset) & runs.experiment.isin(experiments)])
-    return "; ".join(sorted(set(selected.device.fillna("?") + ", " + selected.precision))) or "no runs"
-
-
-def seed_train_minutes(runs: pd.DataFrame, preset: str) -> str:
-    """Training time of each complete seed: teacher + both students, per-epoch evaluation excluded."""
-    spans = []
-    for seed, group in headline_rows(runs, preset).groupby("seed"):
-        if set(MODELS) <= set(group.model):
-            spans.append(f"seed {seed}: {group.train_seconds.sum() / 60:.1f} min")
-    return "; ".join(spans) or "no complete seed"
 
 
 def tuning_markdown(results: Path) -> str:
@@ -242,109 +172,6 @@ def precision_markdown(results: Path) -> str:
             )
             parts.append("\n".join(lines))
     return "\n".join(parts) or "Not run yet: `python replicate/tune.py --precision fp32 bf16 …`.\n"
-
-
-# a rerun of the same configuration and seed replaces the earlier row in every summary (the CSV keeps both)
-CONFIG_COLUMNS = [
-    "experiment",
-    "model",
-    "hidden",
-    "temperature",
-    "hard_weight",
-    "seed",
-    "preset",
-    "eval_split",
-    "epochs",
-    "precision",
-]
-
-
-def with_precision(table: pd.DataFrame) -> pd.DataFrame:
-    """``table`` with a ``precision`` column for every row: rows logged before it existed read it from
-    ``cfg_bf16`` (True: bf16; False or absent: fp32)."""
-    logged = table["precision"] if "precision" in table else pd.Series(pd.NA, index=table.index, dtype=object)
-    bf16 = table["cfg_bf16"].astype(str) == "True" if "cfg_bf16" in table else pd.Series(False, index=table.index)
-    return table.assign(precision=logged.fillna(bf16.map({True: "bf16", False: "fp32"})))
-
-
-def latest(runs: pd.DataFrame) -> pd.DataFrame:
-    runs = with_precision(runs)
-    keys = [c for c in CONFIG_COLUMNS if c in runs.columns]
-    return runs.drop_duplicates("run_id").drop_duplicates(keys, keep="last")
-
-
-def mean_sd(values: pd.Series, digits: int = 1) -> str:
-    if values.empty:
-        return "not run"
-    if len(values) == 1 and digits == 1 and float(values.iloc[0]).is_integer():  # one error count: 98, not 98.0
-        return f"{values.iloc[0]:.0f} (n=1)"
-    spread = f" ± {values.std():.{digits}f}" if len(values) > 1 else ""
-    return f"{values.mean():.{digits}f}{spread} (n={len(values)})"
-
-
-def transfer_markdown(runs: pd.DataFrame, preset: str) -> str:
-    """omit3 and only78: published | measured | difference for each number of the paper, and our extras."""
-    lines = [
-        "| experiment | quantity | published | measured | difference |",
-        "|---|---|---:|---:|---:|",
-    ]
-    for name, experiment in TRANSFER_SET_EXPERIMENTS.items():
-        rows = runs[(runs.experiment == name) & (runs.preset == preset) & (runs.model == "distilled")]
-        for label, column, published in experiment.quantities():
-            shown = "—" if published is None else f"{published:g}"
-            if rows.empty or column not in rows:
-                lines.append(f"| {name} | {label} | {shown} | not run | |")
-                continue
-            measured = rows[column].astype(float)
-            difference = "" if published is None else f"{measured.mean() - published:+.1f}"
-            lines.append(f"| {name} | {label} | {shown} | {mean_sd(measured)} | {difference} |")
-    device = devices_of(runs, preset, tuple(TRANSFER_SET_EXPERIMENTS))
-    return f"`{preset}` preset, mean ± sd over seeds; {device}.\n\n" + "\n".join(lines) + "\n"
-
-
-def temperature_markdown(runs: pd.DataFrame, preset: str) -> str:
-    """Test errors per student size (columns) and T (rows), and the verdict on the paper's two claims."""
-    rows = runs[(runs.experiment == "temperature") & (runs.preset == preset)]
-    if rows.empty:
-        return "Temperature × student size: not run.\n"
-    widths = sorted(rows.hidden.unique(), key=lambda h: int(h.split("-")[0]))
-    lines = ["| T | " + " | ".join(f"{h} (test errors)" for h in widths) + " |", "|---:|" + "---:|" * len(widths)]
-    alone = rows[rows.model == "baseline"]
-    lines.append(
-        "| student alone | " + " | ".join(mean_sd(alone[alone.hidden == h].test_errors) for h in widths) + " |"
-    )
-    distilled = rows[(rows.model == "distilled") & (rows.test_errors < COLLAPSED_ERRORS)]  # collapsed: named below
-    for t in sorted(distilled.temperature.astype(float).unique()):
-        at_t = distilled[distilled.temperature.astype(float) == t]
-        lines.append(f"| {t:g} | " + " | ".join(mean_sd(at_t[at_t.hidden == h].test_errors) for h in widths) + " |")
-    claims = [f"- {line}" for line in verdict(rows.to_dict("records"))]
-    paper = (
-        "Paper: with ≥ 300 units per layer all T above 8 give fairly similar results; "
-        "with 30 units T in 2.5–4 works significantly better than higher or lower T."
-    )
-    device = devices_of(runs, preset, ("temperature",))
-    header = f"Test errors, `{preset}` preset, mean ± sd over seeds; {device}.\n\n"
-    return header + "\n".join(lines) + "\n\n" + paper + "\n\n" + "\n".join(claims) + "\n"
-
-
-def with_accuracy(cifar: pd.DataFrame) -> pd.DataFrame:
-    """CIFAR-10 rows with test accuracy, and the teacher (no recipe: it serves both) labelled "shared".
-
-    Rows logged before the tutorial recipe got its name call it "seed"."""
-    recipe = cifar.recipe if "recipe" in cifar else pd.Series("", index=cifar.index)
-    recipe = recipe.fillna("shared").replace({"seed": "tutorial"})
-    return cifar.assign(accuracy=100 - cifar.test_error_pct.astype(float), recipe=recipe)
-
-
-def cifar_markdown(cifar: pd.DataFrame | None) -> str:
-    if cifar is None or cifar.empty:
-        return "CIFAR-10: not run.\n"
-    lines = ["| preset | recipe | model | epochs | test accuracy (%) | device |", "|---|---|---|---:|---:|---|"]
-    cifar = with_accuracy(cifar)
-    for (preset, recipe, model, epochs), group in cifar.groupby(["preset", "recipe", "model", "epochs"], sort=False):
-        devices = ", ".join(sorted(group.device.unique()))
-        lines.append(f"| {preset} | {recipe} | {model} | {epochs} | {mean_sd(group.accuracy, 2)} | {devices} |")
-    return "\n".join(lines) + "\n"
 
 
 def fp32_markdown(results: Path) -> str:

@@ -30,14 +30,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
+from distill import tables  # noqa: E402
 from distill.checkpoint import Checkpoints  # noqa: E402
 from distill.cli import ScriptParser, add_common_arguments, run_resumably, setup, smoke_note  # noqa: E402
 from distill.mnist import run_main, split_for_run  # noqa: E402
 from distill.presets import MNIST_PRESETS, with_precision  # noqa: E402
 from distill.results import log_wall_time  # noqa: E402
 from distill.run import Run  # noqa: E402
-from distill.temperature_sweep import print_temperature_table, run_temperature_sweep  # noqa: E402
-from distill.transfer_sets import TRANSFER_SET_EXPERIMENTS, print_transfer_table, run_transfer_set  # noqa: E402
+from distill.temperature_sweep import run_temperature_sweep  # noqa: E402
+from distill.transfer_sets import TRANSFER_SET_EXPERIMENTS, run_transfer_set  # noqa: E402
 
 EXPERIMENTS = ["main", "omit3", "only78", "temperature"]
 
@@ -119,9 +120,10 @@ def run_experiments(experiments: list[str], data, preset, args, checkpoints: Che
     for experiment in experiments:
         if experiment == "main":
             models = tuple(args.models)
-            run_main(
+            rows = run_main(
                 data, preset, args.preset, args.seeds, out, args.validation, cache_dir, retrain, models, checkpoints
             )
+            print("\n" + tables.preset_summary(tables.frame(rows), args.preset, "val" if args.validation else "test"))
             retrain = False
             continue
         train_split, test_split, _ = split_for_run(data, preset, validation=0)
@@ -134,10 +136,9 @@ def run_experiments(experiments: list[str], data, preset, args, checkpoints: Che
             else:
                 rows.append(run_transfer_set(run, preset, TRANSFER_SET_EXPERIMENTS[experiment]))
         retrain = False
-        if experiment == "temperature":
-            print_temperature_table(rows)
-        else:
-            print_transfer_table(TRANSFER_SET_EXPERIMENTS[experiment], rows)
+        table = tables.temperature_markdown if experiment == "temperature" else tables.transfer_markdown
+        extra = {} if experiment == "temperature" else {"experiments": (experiment,)}
+        print("\n" + table(tables.frame(rows), args.preset, **extra))
 
 
 if __name__ == "__main__":

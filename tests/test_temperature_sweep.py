@@ -45,4 +45,4 @@ def test_a_collapsed_student_is_named_and_left_out_of_the_verdict():
     dead.update(test_errors=8990, seed=1)
     lines = verdict(rows)
     assert "HOLDS" in lines[0]  # one dead student does not swamp the seed spread
-    assert lines[1] == "30-30 at T = 20 seed 1 collapsed (8990 errors, chance level) and is left out above."
+    assert lines[1] == "30-30 at T = 20 seed 1 collapsed (8990 errors, over half the test set) and is left out above."

@@ -406,12 +406,15 @@ def plot_headline(runs: pd.DataFrame, table: pd.DataFrame, preset: str, path: Pa
         ax.bar(x + 0.2, line.mean, width=0.4, color="#3b75af", label="measured (mean)" if x == 0 else None)
         ax.scatter([x + 0.2] * len(errors), errors, color="black", s=12, zorder=3, label="seeds" if x == 0 else None)
         ax.text(x - 0.2, line.published + 2, str(line.published), ha="center", va="bottom", fontsize=8)
-        if line.n:
-            ax.text(x + 0.2, line.mean + 2, f"{line.mean:.0f}", ha="center", va="bottom", fontsize=8)
+        if line.n:  # above the highest seed, so that the dots never cover it
+            top = max(line.mean, errors.max())
+            ax.text(x + 0.2, top + 3, f"{line.mean:.0f}", ha="center", va="bottom", fontsize=8)
+    highest = max(table.published.max(), main.test_errors.max() if len(main) else 0)
+    ax.set_ylim(0, highest * 1.15)  # room above the tallest label and for the legend
     ax.set_xticks(range(len(table)), [LABELS[m] for m in table.model], fontsize=8)
     ax.set_ylabel("test errors (of 10,000)")
     ax.set_title(f"MNIST, §3 of Hinton et al. (2015): published vs measured ({preset} preset)", fontsize=9)
-    ax.legend(fontsize=8, frameon=False)
+    ax.legend(fontsize=8, frameon=False, loc="upper right")  # above the distilled student's short bars
     save(fig, path)
 
 

@@ -138,9 +138,10 @@ def resolve_precisions(requested: str | list[str], device: torch.device) -> str 
     """``--precision`` with "auto" resolved for ``device``, printing each choice and its reason once."""
     if isinstance(requested, list):
         return list(dict.fromkeys(resolve_precisions(p, device) for p in requested))
-    if requested not in PRECISIONS:  # argparse checks the flag's values, not a default from the environment
+    try:
+        precision, reason = choose_precision(requested, device)
+    except ValueError:  # argparse checks the flag's values, not a default from the environment
         fail(f"${PRECISION_ENV} is {requested!r}; set it to one of {', '.join(PRECISIONS)}, or unset it.")
-    precision, reason = choose_precision(requested, device)
     print(reason, flush=True)
     return precision
 

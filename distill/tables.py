@@ -36,6 +36,7 @@ def headline(runs: pd.DataFrame, preset: str, eval_name: str = "test") -> pd.Dat
                 "n": len(errors),
                 "mean": errors.mean() if len(errors) else float("nan"),
                 "sd": errors.std() if len(errors) > 1 else float("nan"),
+                "measured": mean_sd(errors),
                 "seeds": ", ".join(str(int(e)) for e in errors),
                 "train_minutes": main[main.model == model].train_seconds.mean() / 60,
             }
@@ -57,11 +58,10 @@ def markdown(table: pd.DataFrame, preset: str, device: str, eval_name: str = "te
             rows.append(f"| {line.model} | {line.published} | not run | | | |")
             continue
         digits = 1 if line.n > 1 else 0  # one seed: its error count, 3752 rather than 3752.0
-        spread = f" ± {line.sd:.1f}" if line.n > 1 else ""
         difference = f"{line.mean - line.published:+.{digits}f}" if eval_name == "test" else "n/a"
         rows.append(
-            f"| {line.model} | {line.published} | {line.mean:.{digits}f}{spread} (n={line.n}) | "
-            f"{difference} | {line.seeds} | {line.train_minutes:.1f} |"
+            f"| {line.model} | {line.published} | {line.measured} | {difference} | {line.seeds} | "
+            f"{line.train_minutes:.1f} |"
         )
     return "\n".join(rows) + "\n"
 

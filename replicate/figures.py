@@ -17,6 +17,7 @@ Running it twice on the same CSVs gives the same files.
 """
 
 import csv
+import re
 import sys
 from pathlib import Path
 
@@ -183,6 +184,12 @@ def fp32_markdown(results: Path) -> str:
     return "\n".join(preset_summary(runs, preset) for preset in runs.preset.unique())
 
 
+def shown(command: str) -> str:
+    """A logged command as the reader should type it: the data folder of the machine that ran it, which
+    changes no result, becomes DATA (whatever folder --data-dir names on the reader's machine)."""
+    return re.sub(r"--data-dir \S+", "--data-dir DATA", command)
+
+
 def test_suite_markdown(results: Path) -> str:
     """Every timed run of the README's test command (replicate/benchmark.py --test-suite)."""
     path = results / "benchmark" / "test_suite.csv"
@@ -194,7 +201,7 @@ def test_suite_markdown(results: Path) -> str:
         "|---|---|---|---|---:|---|---|",
     ]
     lines += [
-        f"| `{r.command}` | {r.precision} | {r.data} | {r.summary} | {r.wall_minutes:.1f} | {r.device} "
+        f"| `{shown(r.command)}` | {r.precision} | {r.data} | {r.summary} | {r.wall_minutes:.1f} | {r.device} "
         f"| {r.git_commit} |"
         for r in runs.itertuples()
     ]
@@ -207,7 +214,7 @@ def wall_times_markdown(results: Path) -> str:
     for path in sorted(results.glob("*/wall_times.csv")) + sorted(results.glob("*/*/wall_times.csv")):
         table = read_csv(path, ["command", "wall_minutes", "device", "git_commit"])
         for r in table.itertuples():
-            lines.append(f"| `{r.command}` | {r.device} | {r.git_commit[:7]} | {r.wall_minutes:.1f} |")
+            lines.append(f"| `{shown(r.command)}` | {r.device} | {r.git_commit[:7]} | {r.wall_minutes:.1f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -228,7 +235,7 @@ def benchmark_markdown(results: Path) -> str:
         rows = runs[runs.benchmark_id == runs.benchmark_id.iloc[-1]]  # its latest run
         first = rows.iloc[0]
         parts += [
-            f"`{first.command}` on {device} (torch {first.torch_version}, commit {first.git_commit}, "
+            f"`{shown(first.command)}` on {device} (torch {first.torch_version}, commit {first.git_commit}, "
             f"{first.finished_at}). *Ceiling*: (GEMM bound + best DataLoader − ours) / GEMM bound, an estimate of "
             "the speed-up our loop would have if the model step both pipelines share cost only its GEMMs.\n",
             "| model | precision | pipeline | s / epoch | × best DataLoader | GEMM bound (s) | × bound | ceiling |",

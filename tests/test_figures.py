@@ -230,3 +230,11 @@ def test_the_benchmark_block_shows_the_latest_run(tmp_path):
     assert "| teacher | fp32 | ours | 8.80 | 1.36× | 4.00 | 2.20× | 2.00× |" in block  # run2, the latest
     assert "| teacher | fp32 | ours | 8.00 |" not in block
     assert "| 0 | 235 | 250 | +15 |" in block and "| mean | 236.0 | 239.5 | +3.5 |" in block
+
+
+def test_logged_commands_are_shown_without_the_data_folder_of_the_machine_that_ran_them():
+    shown = load_script("figures").shown
+    assert shown("python replicate/mnist.py --seed 3 --data-dir /mnt/x/data --out o") == (
+        "python replicate/mnist.py --seed 3 --data-dir DATA --out o"
+    )
+    assert shown("python replicate/mnist.py --seed 3") == "python replicate/mnist.py --seed 3"

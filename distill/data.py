@@ -163,3 +163,15 @@ def jitter(images: torch.Tensor, max_shift: int, generator: torch.Generator | No
     cols = torch.arange(width, device=images.device).view(1, 1, width) + dx  # (B, 1, W): source columns
     source = (rows * padded_width + cols).view(batch, height * width)  # flat index into padded
     return padded.gather(1, source).view(batch, height, width)
+
+
+def with_jittered_copies(split: Split, copies: int, max_shift: int, seed: int) -> Split:
+    """``split`` followed by ``copies`` translated copies of it, each image shifted as ``jitter`` does.
+
+    The copies are drawn once, from ``seed``, so that a teacher's logits can be computed on them
+    beforehand: a fixed, enlarged transfer set. §3 distils on the un-jittered images only; this
+    is for the diagnostic that departs from it (tune.py --jittered-copies).
+    """
+    generator = torch.Generator(device=split.images.device).manual_seed(seed)
+    shifted = [jitter(split.images, max_shift, generator) for _ in range(copies)]
+    return Split(torch.cat([split.images, *shifted]), split.labels.repeat(copies + 1))

@@ -53,6 +53,19 @@ def soft_loss(z: torch.Tensor, v: torch.Tensor, temperature: float) -> torch.Ten
     return temperature**2 * kl_divergence(z, v, temperature)
 
 
+def logit_matching_loss(z: torch.Tensor, v: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Caruana et al.'s logit matching, the high-T limit of the soft term (§2.1): ½·mean_i((z_i − v_i)²).
+
+    With zero-mean logits, ∂(T²·C_soft)/∂z_i → (z_i − v_i)/N as T → ∞, which is the gradient of
+    (1/2N)·Σ_i (z_i − v_i)²; both logits are centred first, as §2.1 assumes. Written to that scale, it
+    can stand in for ``soft_loss`` with the same hard-term weight. ``temperature`` is unused: it is the
+    limit.
+    """
+    z, v = at_least_float32(z), at_least_float32(v)
+    centred = (z - z.mean(dim=-1, keepdim=True)) - (v - v.mean(dim=-1, keepdim=True))
+    return 0.5 * centred.pow(2).mean(dim=-1).mean()
+
+
 def hard_loss(z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """The hard term: ordinary cross-entropy with the true labels at T = 1, averaged over the batch."""
     return F.cross_entropy(at_least_float32(z), labels)

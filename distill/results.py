@@ -9,6 +9,7 @@ import io
 import os
 import shlex
 import subprocess
+import sys
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,7 +29,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 @functools.cache  # read once, when the first row is made: later commits must not relabel a run in progress
 def git_commit(root: Path = REPO_ROOT) -> str:
-    """The checkout's commit, with '-dirty' when tracked code differs from it; 'unknown' outside git.
+    """The checkout's commit, with '-dirty' when tracked code differs from it.
+
+    Outside git (an exported copy of the repository): $KD_GIT_COMMIT if set, else 'unknown'.
 
     What this code writes while it runs (results/, figures/) and prose (*.md) cannot change a
     result: editing them never makes a commit "dirty".
@@ -45,13 +48,22 @@ def git_commit(root: Path = REPO_ROOT) -> str:
             text=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+        return os.environ.get("KD_GIT_COMMIT", "unknown")
     return commit + ("-dirty" if dirty else "")
 
 
+def command_line() -> str:
+    """How this process was started, e.g. 'python replicate/tune.py --seeds 0', the script relative to the repo."""
+    script = Path(sys.argv[0])
+    with contextlib.suppress(ValueError):
+        script = script.resolve().relative_to(REPO_ROOT)
+    return shlex.join(["python", str(script), *sys.argv[1:]])
+
+
 def provenance(device: torch.device) -> dict:
-    """What every row records about where and when it was produced."""
+    """What every row records about where, when and by which command it was produced."""
     return {
+        "command": command_line(),
         "device": device_name(device),
         "torch_version": str(torch.__version__),  # plain str: TorchVersion does not unpickle safely
         "git_commit": git_commit(),

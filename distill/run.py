@@ -101,12 +101,17 @@ class Run:
         )
         return model
 
+    def teacher_targets(self, mask: torch.Tensor) -> tuple[Split, torch.Tensor]:
+        """The training images selected by the boolean ``mask``, with the teacher's v on them: a transfer set."""
+        mask = mask.to(self.train_split.labels.device)
+        return self.train_split.subset(mask), self.teacher_logits[0][mask]
+
     def distill(
         self,
         stage: ModelStage,
         temperature: float,
         hard_weight: float,
-        transfer: torch.Tensor | None = None,
+        transfer: tuple[Split, torch.Tensor] | None = None,
         after_training=None,
         soft_weight: float = 1.0,
         soft_term=soft_loss,
@@ -114,17 +119,13 @@ class Run:
     ) -> nn.Module:
         """Train a student on soft_weight·T²·KL(p‖q) + hard_weight·CE(labels) over the transfer set (§2).
 
-        ``transfer`` selects the training images the student learns from (a boolean
-        mask; default: all of them, as in the headline experiment). ``soft_term``: the
-        soft term's function, logged by name (cifar10.tutorial_soft_loss: the tutorial's).
+        ``transfer``: the images the student learns from and the teacher's v on them (default: all
+        training images, as in the headline experiment; ``teacher_targets`` selects some). ``soft_term``:
+        the soft term's function, logged by name (cifar10.tutorial_soft_loss: the tutorial's).
         """
         if self.teacher_logits is None:
             raise RuntimeError("use_teacher() must come before distill()")
-        if transfer is None:  # the whole training set, without a copy
-            split, v = self.train_split, self.teacher_logits[0]
-        else:
-            split = self.train_split.subset(transfer.to(self.train_split.labels.device))
-            v = self.teacher_logits[0][transfer.to(self.teacher_logits[0].device)]
+        split, v = transfer or (self.train_split, self.teacher_logits[0])
         weights = {"hard_weight": hard_weight, "soft_weight": soft_weight}
         loss = lambda z, i: distillation_loss(z, v[i], split.labels[i], temperature, **weights, soft_term=soft_term)
         columns = {"temperature": temperature, **weights, "soft_term": soft_term.__name__, **(columns or {})}

@@ -43,6 +43,10 @@ class TrainConfig:
     nesterov: bool = True  # Nesterov momentum (False: the classical momentum of torch.optim.SGD's default)
     schedule: str = "warmup-linear"  # "warmup-linear": warm-up, then linear decay to 0; "constant": lr throughout
     drop_last: bool = True  # drop each epoch's last, partial batch (False: train on it too, as a DataLoader does)
+    # > 0: the 2012 dropout recipe's momentum (Hinton et al. 2012), rising linearly from 0.5 to ``momentum``
+    # over this many epochs, each step scaled by (1 − momentum) so that the ramp does not multiply the
+    # effective learning rate lr / (1 − momentum) a hundredfold
+    momentum_ramp: int = 0
 
     def __post_init__(self):
         if self.schedule not in ("warmup-linear", "constant"):
@@ -67,6 +71,13 @@ def learning_rate(cfg: TrainConfig, step: int, total_steps: int) -> float:
     if step < warmup_steps:
         return cfg.lr * (step + 1) / warmup_steps
     return cfg.lr * (total_steps - step) / (total_steps - warmup_steps)
+
+
+def momentum_at(cfg: TrainConfig, epoch: int) -> float:
+    """The momentum of ``epoch`` (from 1): constant, or the 2012 ramp from 0.5 to ``cfg.momentum``."""
+    if cfg.momentum_ramp == 0:
+        return cfg.momentum
+    return 0.5 + (cfg.momentum - 0.5) * min(1.0, (epoch - 1) / cfg.momentum_ramp)
 
 
 @torch.no_grad()
@@ -119,11 +130,15 @@ def train(
     for epoch in range(len(history) + 1, cfg.epochs + 1):
         model.train()
         started = time.perf_counter()
+        momentum = momentum_at(cfg, epoch)
+        step_scale = 1 - momentum if cfg.momentum_ramp else 1.0
+        for group in optimizer.param_groups:
+            group["momentum"] = momentum
         order = torch.randperm(len(images), device=device)
         loss_sum = torch.zeros((), device=device)  # accumulated on the device: no sync per step
         for batch in order.split(cfg.batch_size)[:steps_per_epoch]:
             for group in optimizer.param_groups:
-                group["lr"] = learning_rate(cfg, step, total_steps)
+                group["lr"] = learning_rate(cfg, step, total_steps) * step_scale
             x = jitter(images[batch], cfg.jitter)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
                 logits = model(x)

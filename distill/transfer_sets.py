@@ -199,7 +199,7 @@ def run_transfer_set(run: Run, preset: MnistPreset, experiment: TransferSetExper
     stage = preset.distilled
     epochs = round(stage.train.epochs * len(train) / int(mask.sum()))
     stage = stage.with_train(epochs=epochs)
-    run.distill(stage, preset.temperature, preset.hard_weight, mask, after_training=study)
+    run.distill(stage, preset.temperature, preset.hard_weight, run.teacher_targets(mask), after_training=study)
     row = run.rows[-1]
     identity = {"run_id": row["run_id"], "experiment": experiment.name, "seed": run.seed, "preset": run.preset_name}
     log_once(run.runs_csv.parent / "offset_sweeps.csv", [{**identity, **r} for r in sweep_rows])

@@ -1,20 +1,25 @@
-"""How the optimiser settings of the presets were chosen: sweeps on a validation split.
+"""How the settings of the presets were chosen: sweeps on a validation split.
 
 The paper gives no optimiser settings. This script holds out the last 10,000
 training images, trains on the other 50,000 and reports errors on the held-out
 images only; the test set is never touched. Two sweeps:
 
-    # teachers of the given preset, one per peak learning rate and precision
-    python replicate/tune.py --teacher-lr 0.02 0.05 0.1
-    # students distilled from that preset's teacher (trained once, then cached),
-    # one per combination of the settings given; a hard weight < 0 means "labels only"
-    python replicate/tune.py --lr 0.03 0.1 --hard-weight -1 0 0.1 --epochs 30
-    # does the number format matter? teachers, then students of one teacher per seed
-    python replicate/tune.py --teacher-lr 0.05 --precision fp32 bf16 --seeds 0 1 2
-    python replicate/tune.py --preset paper --teacher-precision bf16 --precision fp32 bf16 --epochs 50 --seeds 0 1 2
+    # teachers: one per combination of the --teacher-* values given (the others: the preset's)
+    python replicate/tune.py --preset paper --teacher-epochs 150 300 --teacher-max-norm 3.5 3.873
+    # the 2012 dropout recipe's momentum, rising from 0.5 to 0.99 over the first 100 epochs
+    python replicate/tune.py --preset paper --teacher-momentum 0.99 --teacher-momentum-ramp 100 --teacher-lr 0.5
+    # students distilled from the preset's teacher (trained once, then cached), one per
+    # combination of the settings given; a hard weight < 0 means "labels only" (the student alone)
+    python replicate/tune.py --preset paper --temperature 4 8 20 --hard-weight -1 0 0.1 --epochs 50
+    # the §2.1 limit for reference: logit matching instead of the soft term
+    python replicate/tune.py --preset paper --soft-term logits
+    # diagnostic, departs from §3: distil on the training images plus 9 jittered copies
+    python replicate/tune.py --preset paper --jittered-copies 9
 
 Every seed of --seeds runs the whole sweep; the students of a seed start from the
-same initial weights whatever their settings (Run.fit seeds each model).
+same initial weights whatever their settings (Run.fit seeds each model). Several
+processes may log to one folder at once; they share a cached teacher once one of
+them has trained it.
 
 Rows go to <out>/teacher_tuning.csv and <out>/distillation_tuning.csv.
 """
@@ -27,19 +32,34 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from distill.cli import ScriptParser, add_common_arguments, resolve_precisions, setup  # noqa: E402
+from distill.data import with_jittered_copies  # noqa: E402
 from distill.hardware import PRECISIONS  # noqa: E402
+from distill.losses import logit_matching_loss, soft_loss  # noqa: E402
 from distill.mnist import split_for_run  # noqa: E402
 from distill.presets import MNIST_PRESETS  # noqa: E402
 from distill.run import Run  # noqa: E402
+from distill.train import predict_logits  # noqa: E402
 
 VALIDATION = 10_000
+
+
+TEACHER_AXES = {  # flag -> the teacher's TrainConfig field it sweeps
+    "--teacher-lr": "lr",
+    "--teacher-epochs": "epochs",
+    "--teacher-max-norm": "max_norm",
+    "--teacher-momentum": "momentum",
+    "--teacher-momentum-ramp": "momentum_ramp",
+}
+SOFT_TERMS = {"kl": soft_loss, "logits": logit_matching_loss}  # §2's soft term, and its high-T limit (§2.1)
 
 
 def main(argv=None) -> int:
     parser = ScriptParser(__doc__)
     add_common_arguments(parser, MNIST_PRESETS, default_out="results/mnist/tuning", resumable=False, sweep=True)
     parser.set_defaults(preset="quick")
-    parser.add_argument("--teacher-lr", type=float, nargs="+", help="sweep the teacher's peak learning rate instead")
+    for flag, field in TEACHER_AXES.items():
+        kind = int if field in ("epochs", "momentum_ramp") else float
+        parser.add_argument(flag, type=kind, nargs="+", help=f"sweep the teacher's {field} instead of students")
     parser.add_argument("--lr", type=float, nargs="+", default=[0.1], help="students' peak learning rates")
     parser.add_argument(
         "--hard-weight", type=float, nargs="+", default=[0.1], help="hard-term weights in [0, 1]; < 0: labels only"
@@ -47,6 +67,17 @@ def main(argv=None) -> int:
     parser.add_argument("--temperature", type=float, nargs="+", default=[20.0], help="temperatures")
     parser.add_argument("--batch-size", type=int, nargs="+", default=[100], help="batch sizes")
     parser.add_argument("--epochs", type=int, nargs="+", default=[30], help="student epochs")
+    parser.add_argument(
+        "--soft-term", choices=SOFT_TERMS, nargs="+", default=["kl"], help="kl: T²·KL(p‖q) (§2); logits: §2.1's limit"
+    )
+    parser.add_argument(
+        "--jittered-copies",
+        type=int,
+        nargs="+",
+        default=[0],
+        help="distil on the training images plus this many jittered copies, in as many SGD steps "
+        "(a diagnostic that departs from §3; default 0)",
+    )
     parser.add_argument(
         "--teacher-precision",
         choices=PRECISIONS,
@@ -58,31 +89,45 @@ def main(argv=None) -> int:
         parser.error(f"--temperature values must be > 0 and finite, got {args.temperature}")
     if not all(w <= 1 for w in args.hard_weight):  # < 0 is allowed: it means "labels only"
         parser.error(f"--hard-weight values must be at most 1 (or < 0 for labels only), got {args.hard_weight}")
+    if min(args.jittered_copies) < 0:
+        parser.error(f"--jittered-copies values must be >= 0, got {args.jittered_copies}")
     data = setup(args)
     teacher_precision = resolve_precisions(args.teacher_precision, data.train.images.device)
     out, preset = Path(args.out), MNIST_PRESETS[args.preset]
     held_out = VALIDATION if preset.train_subset is None else preset.train_subset // 5  # smoke: a fifth
     train_split, val_split, _ = split_for_run(data, preset, validation=held_out)
+    teacher_axes = {field: getattr(args, flag[2:].replace("-", "_")) for flag, field in TEACHER_AXES.items()}
+    teacher_axes = {field: values for field, values in teacher_axes.items() if values}
 
     for seed in args.seeds:
-        if args.teacher_lr:
+        if teacher_axes:
             run = Run(f"tune-{args.preset}", seed, train_split, val_split, "val", out, *["teacher_tuning"] * 2)
-            for lr, precision in itertools.product(args.teacher_lr, args.precision):
-                run.fit("teacher", preset.teacher.with_train(lr=lr, bf16=precision == "bf16"), run.label_loss())
+            for values in itertools.product(*teacher_axes.values(), args.precision):
+                changes = dict(zip(teacher_axes, values[:-1]), bf16=values[-1] == "bf16")
+                run.fit("teacher", preset.teacher.with_train(**changes), run.label_loss())
             continue
         run = Run(f"tune-{args.preset}", seed, train_split, val_split, "val", out, *["distillation_tuning"] * 2)
-        teacher = preset.teacher.with_train(bf16=teacher_precision == "bf16")
-        run.use_teacher(teacher, Path(args.cache_dir), retrain=False)
-        grid = itertools.product(
-            args.lr, args.hard_weight, args.temperature, args.batch_size, args.epochs, args.precision
+        teacher = run.use_teacher(
+            preset.teacher.with_train(bf16=teacher_precision == "bf16"), Path(args.cache_dir), retrain=False
         )
-        for lr, w, T, batch_size, epochs, precision in grid:
+        grid = itertools.product(
+            args.jittered_copies, args.soft_term, args.lr, args.hard_weight, args.temperature, args.batch_size,
+            args.epochs, args.precision,
+        )  # fmt: skip
+        for copies, soft_term, lr, w, T, batch_size, epochs, precision in grid:
             changes = {"lr": lr, "batch_size": batch_size, "epochs": epochs, "bf16": precision == "bf16"}
-            stage = preset.distilled.with_train(**changes)
             if w < 0:
-                run.fit("baseline", stage, run.label_loss(), kl_temperature=T)
-            else:
-                run.distill(stage, T, w)
+                run.fit("baseline", preset.distilled.with_train(**changes), run.label_loss(), kl_temperature=T)
+                continue
+            transfer = None
+            if copies:
+                split = with_jittered_copies(train_split, copies, preset.teacher.train.jitter, seed)
+                transfer = split, predict_logits(teacher, split.images)
+                changes["epochs"] = max(1, round(epochs / (copies + 1)))  # as many SGD steps as without copies
+            columns = {"jittered_copies": copies} if copies else None
+            run.distill(
+                preset.distilled.with_train(**changes), T, w, transfer, soft_term=SOFT_TERMS[soft_term], columns=columns
+            )
     return 0
 
 

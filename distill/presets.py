@@ -61,9 +61,11 @@ PAPER = MnistPreset(
         hidden_dropout=0.5,  # and half of the hidden units
         # max-norm 3.5: between the 3 of Srivastava et al.'s own dropout code for MNIST and the 2012 paper's
         # √15 ≈ 3.9 (its bound of 15 is on the squared length); our choice, not tuned
-        train=TrainConfig(epochs=150, batch_size=100, lr=0.05, momentum=0.9, max_norm=3.5, jitter=2),
+        # 300 epochs: 68.5 validation errors against 150's 75 (two seeds each, results/mnist/study)
+        train=TrainConfig(epochs=300, batch_size=100, lr=0.05, momentum=0.9, max_norm=3.5, jitter=2),
     ),
-    baseline=Stage(hidden=STUDENT, train=TrainConfig(epochs=40, batch_size=100, lr=0.1, momentum=0.9)),
+    # both students get the same 50 epochs: they differ only in their targets
+    baseline=Stage(hidden=STUDENT, train=TrainConfig(epochs=50, batch_size=100, lr=0.1, momentum=0.9)),
     distilled=Stage(hidden=STUDENT, train=TrainConfig(epochs=50, batch_size=100, lr=0.1, momentum=0.9)),
 )
 

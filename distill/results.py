@@ -31,11 +31,11 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 def git_commit(root: Path = REPO_ROOT) -> str:
     """The checkout's commit, with '-dirty' when tracked code differs from it.
 
-    Outside git (an exported copy of the repository): $KD_GIT_COMMIT if set, else 'unknown'.
-
-    What this code writes while it runs (results/, figures/) and prose (*.md) cannot change a
-    result: editing them never makes a commit "dirty".
+    $KD_GIT_COMMIT, when set, is taken instead: for a copy of the repository whose git
+    metadata (if any) is not that of the code it holds. Outside git and without it: 'unknown'.
     """
+    if os.environ.get("KD_GIT_COMMIT"):
+        return os.environ["KD_GIT_COMMIT"]
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True, text=True, check=True
@@ -48,7 +48,7 @@ def git_commit(root: Path = REPO_ROOT) -> str:
             text=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
-        return os.environ.get("KD_GIT_COMMIT", "unknown")
+        return "unknown"
     return commit + ("-dirty" if dirty else "")
 
 

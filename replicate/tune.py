@@ -8,7 +8,8 @@ images only; the test set is never touched. Two sweeps:
     python replicate/tune.py --preset paper --teacher-epochs 150 300 --teacher-max-norm 3.5 3.873
     # the 2012 dropout recipe's momentum, rising from 0.5 to 0.99 over the first 100 epochs
     python replicate/tune.py --preset paper --teacher-momentum 0.99 --teacher-momentum-ramp 100 --teacher-lr 0.5
-    # students distilled from the preset's teacher (trained once, then cached), one per
+    # students distilled from the preset's teacher (trained once, then cached; --students with one
+    # value per --teacher-* flag: from that teacher instead), one per
     # combination of the settings given; a hard weight < 0 means "labels only" (the student alone)
     python replicate/tune.py --preset paper --temperature 4 8 20 --hard-weight -1 0 0.1 --epochs 50
     # the §2.1 limit for reference: logit matching instead of the soft term
@@ -60,6 +61,11 @@ def main(argv=None) -> int:
     for flag, field in TEACHER_AXES.items():
         kind = int if field in ("epochs", "momentum_ramp") else float
         parser.add_argument(flag, type=kind, nargs="+", help=f"sweep the teacher's {field} instead of students")
+    parser.add_argument(
+        "--students",
+        action="store_true",
+        help="sweep students even though --teacher-* flags are given: one value each, the teacher they learn from",
+    )
     parser.add_argument("--lr", type=float, nargs="+", default=[0.1], help="students' peak learning rates")
     parser.add_argument(
         "--hard-weight", type=float, nargs="+", default=[0.1], help="hard-term weights in [0, 1]; < 0: labels only"
@@ -98,9 +104,12 @@ def main(argv=None) -> int:
     train_split, val_split, _ = split_for_run(data, preset, validation=held_out)
     teacher_axes = {field: getattr(args, flag[2:].replace("-", "_")) for flag, field in TEACHER_AXES.items()}
     teacher_axes = {field: values for field, values in teacher_axes.items() if values}
+    if args.students and any(len(values) > 1 for values in teacher_axes.values()):
+        parser.error("--students learn from one teacher: give each --teacher-* flag a single value")
+    students_teacher = preset.teacher.with_train(**{field: values[0] for field, values in teacher_axes.items()})
 
     for seed in args.seeds:
-        if teacher_axes:
+        if teacher_axes and not args.students:
             run = Run(f"tune-{args.preset}", seed, train_split, val_split, "val", out, *["teacher_tuning"] * 2)
             for values in itertools.product(*teacher_axes.values(), args.precision):
                 changes = dict(zip(teacher_axes, values[:-1]), bf16=values[-1] == "bf16")
@@ -108,7 +117,7 @@ def main(argv=None) -> int:
             continue
         run = Run(f"tune-{args.preset}", seed, train_split, val_split, "val", out, *["distillation_tuning"] * 2)
         teacher = run.use_teacher(
-            preset.teacher.with_train(bf16=teacher_precision == "bf16"), Path(args.cache_dir), retrain=False
+            students_teacher.with_train(bf16=teacher_precision == "bf16"), Path(args.cache_dir), retrain=False
         )
         grid = itertools.product(
             args.jittered_copies, args.soft_term, args.lr, args.hard_weight, args.temperature, args.batch_size,

@@ -211,3 +211,62 @@ def cifar_markdown(cifar: pd.DataFrame | None) -> str:
         devices = ", ".join(sorted(group.device.unique()))
         lines.append(f"| {preset} | {recipe} | {model} | {epochs} | {mean_sd(group.accuracy, 2)} | {devices} |")
     return "\n".join(lines) + "\n"
+
+
+# The recipe the validation study started from (replicate/validation_study.sh), and how each setting is named
+STUDY_START = {
+    "teacher": {"epochs": 150, "cfg_lr": 0.05, "cfg_max_norm": 3.5, "cfg_momentum": 0.9, "cfg_momentum_ramp": 0},
+    "students": {
+        "model": "distilled", "temperature": 20.0, "hard_weight": 0.1, "cfg_lr": 0.1, "epochs": 50,
+        "cfg_batch_size": 100, "soft_term": "soft_loss", "jittered_copies": 0,
+    },
+}  # fmt: skip
+SETTING_NAMES = {
+    "epochs": "epochs", "cfg_lr": "lr", "cfg_max_norm": "max-norm", "cfg_momentum": "momentum",
+    "cfg_momentum_ramp": "ramp epochs", "temperature": "T", "hard_weight": "hard weight",
+    "cfg_batch_size": "batch", "soft_term": "soft term", "jittered_copies": "jittered copies (departs from §3)",
+}  # fmt: skip
+
+
+def study_changes(row: pd.Series, start: dict) -> str:
+    """What a study row changed from the start, e.g. "T 8" or "epochs 300"; "" for the start itself."""
+    if row.get("model") == "baseline":
+        return f"student alone (labels only), epochs {row.epochs}"
+    changes = []
+    for column, begun in start.items():
+        value = row.get(column)
+        if column == "model" or value is None or pd.isna(value) or value == begun:
+            continue
+        shown = {"logit_matching_loss": "logit matching (§2.1)"}.get(value, value)
+        changes.append(
+            f"{SETTING_NAMES[column]} {shown:g}" if isinstance(shown, float) else f"{SETTING_NAMES[column]} {shown}"
+        )
+    return ", ".join(changes)
+
+
+def study_cells(rows: pd.DataFrame, stage: str) -> pd.DataFrame:
+    """One line per cell of the study: its change from the start, errors per seed, mean, and mean − start's."""
+    start = STUDY_START[stage]
+    rows = rows.assign(change=rows.apply(study_changes, axis=1, start=start)).sort_values("seed")
+    cells = rows.groupby("change", sort=False).val_errors.agg(["mean", "count", lambda e: ", ".join(map(str, e))])
+    cells.columns = ["mean", "n", "per_seed"]
+    reference = cells["mean"].get("", float("nan"))
+    cells = cells.assign(difference=cells["mean"] - reference).reset_index()
+    return cells.assign(order=cells.change != "").sort_values(["order", "mean"]).drop(columns="order")
+
+
+def study_markdown(teachers: pd.DataFrame, students: pd.DataFrame) -> str:
+    """The validation study: one table per stage, each cell against the start (validation errors of 10,000)."""
+    parts = []
+    for stage, rows in (("teacher", teachers), ("students", students)):
+        lines = [
+            f"| {stage}: change from the start | validation errors per seed | mean | vs start |",
+            "|---|---|---:|---:|",
+        ]
+        for cell in study_cells(rows, stage).itertuples():
+            name = cell.change or "start (the recipe before the study)"
+            difference = "" if cell.change == "" else f"{cell.difference:+.1f}"
+            lines.append(f"| {name} | {cell.per_seed} | {cell.mean:.1f} | {difference} |")
+        parts.append("\n".join(lines) + "\n")
+    devices = sorted(set(teachers.device) | set(students.device))
+    return f"Validation errors (last 10,000 training images); {'; '.join(devices)}.\n\n" + "\n".join(parts)

@@ -6,7 +6,16 @@ import struct
 import pytest
 import torch
 
-from distill.data import DATA_DIR_ENV, DataUnavailable, existing_data_dir, jitter, load_mnist, resolve_data_dir
+from distill.data import (
+    DATA_DIR_ENV,
+    DataUnavailable,
+    Split,
+    existing_data_dir,
+    jitter,
+    load_mnist,
+    resolve_data_dir,
+    with_jittered_copies,
+)
 
 RAW_NAMES = {
     (True, "images"): "train-images-idx3-ubyte",
@@ -147,3 +156,18 @@ def test_jitter_keeps_centred_content_whole():
     assert rows[:, 1].min() >= 4 and rows[:, 1].max() <= 23
     assert torch.equal(jitter(images, 0), images)
     assert jitter(images[:0], 2).shape == (0, 28, 28)  # an empty batch stays an empty batch
+
+
+def test_jittered_copies_follow_the_originals_each_a_shift_of_its_image():
+    images = torch.zeros(5, 8, 8)
+    images[:, 3:5, 3:5] = torch.arange(1, 6).view(5, 1, 1).float()  # a 2×2 blob, one brightness per image
+    split = Split(images, torch.arange(5))
+    enlarged = with_jittered_copies(split, copies=3, max_shift=2, seed=0)
+    assert len(enlarged) == 20 and torch.equal(enlarged.images[:5], images)
+    assert torch.equal(enlarged.labels, torch.arange(5).repeat(4))
+    for copy, original in zip(enlarged.images, images.repeat(4, 1, 1)):
+        rows, cols = torch.nonzero(copy, as_tuple=True)
+        assert copy.sum() == original.sum()  # the whole blob, only moved
+        assert abs(int(rows.min()) - 3) <= 2 and abs(int(cols.min()) - 3) <= 2
+    assert not torch.equal(enlarged.images[5:], images.repeat(3, 1, 1))  # shifted, not copied
+    assert torch.equal(with_jittered_copies(split, 3, 2, seed=0).images, enlarged.images)  # fixed by the seed

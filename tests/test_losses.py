@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from distill.cifar10 import tutorial_soft_loss
-from distill.losses import distillation_loss, kl_divergence, soft_loss, softmax_with_temperature
+from distill.losses import distillation_loss, kl_divergence, logit_matching_loss, soft_loss, softmax_with_temperature
 
 N_CLASSES = 10
 
@@ -94,6 +94,21 @@ def test_high_temperature_limit_is_logit_matching():
         errors.append(((grad - matching).norm() / matching.norm()).item())
     assert errors == sorted(errors, reverse=True), errors  # closer as T grows
     assert errors[-1] < 1e-3 and errors[0] > 1e-2
+
+
+def test_logit_matching_loss_is_the_high_temperature_limit_of_the_T2_scaled_soft_term():
+    """§2.1 with T²: ∂(T²·KL)/∂z → (z_i − v_i)/N, the gradient of logit_matching_loss, also for uncentred logits."""
+    z = (torch.randn(4, N_CLASSES, dtype=torch.float64) + 3.0).requires_grad_()  # not zero-mean: it centres them
+    v = torch.randn(4, N_CLASSES, dtype=torch.float64) - 1.0
+    (matching,) = torch.autograd.grad(logit_matching_loss(z, v, 20.0), z)
+    errors = []
+    for T in (5.0, 50.0, 5000.0):  # the error shrinks like 1/T
+        (grad,) = torch.autograd.grad(soft_loss(z, v, T), z)
+        errors.append(((grad - matching).norm() / matching.norm()).item())
+    assert errors == sorted(errors, reverse=True) and errors[-1] < 1e-3 and errors[0] > 1e-3, errors
+    centred = (z - z.mean(1, keepdim=True)) - (v - v.mean(1, keepdim=True))
+    expected = (centred**2).sum(1).mean() / (2 * N_CLASSES)  # (1/2N)·Σ_i (z_i − v_i)², averaged over the batch
+    assert logit_matching_loss(z, v, 1.0).item() == pytest.approx(expected.item())
 
 
 def test_distillation_loss_adds_the_weighted_hard_term():

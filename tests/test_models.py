@@ -6,7 +6,7 @@ import torch.nn.functional as F
 
 from distill.models import MLP, Dropout, apply_max_norm, count_parameters, drop_field, keep_mask
 from distill.presets import CIFAR_PRESETS, MNIST_PRESETS
-from distill.train import TrainConfig, learning_rate, train
+from distill.train import TrainConfig, learning_rate, momentum_at, train
 
 
 def test_parameter_counts_of_teacher_and_student():
@@ -96,6 +96,27 @@ def test_learning_rate_warms_up_then_decays_to_zero():
     assert rates[0] == pytest.approx(0.05) and rates[9] == pytest.approx(0.5)
     assert max(rates) == pytest.approx(0.5)
     assert rates[-1] == pytest.approx(0.5 / 90) and all(a >= b for a, b in zip(rates[9:], rates[10:]))
+
+
+def test_the_2012_momentum_ramp_rises_from_half_to_its_peak_then_stays():
+    ramp = TrainConfig(epochs=100, momentum=0.99, momentum_ramp=50)
+    assert [momentum_at(ramp, e) for e in (1, 26, 51, 100)] == pytest.approx([0.5, 0.745, 0.99, 0.99])
+    assert momentum_at(TrainConfig(epochs=100, momentum=0.9), 1) == 0.9  # no ramp: constant
+
+
+def test_with_the_ramp_each_step_is_scaled_by_one_minus_momentum():
+    """The first step of SGD moves by lr·g (Nesterov: (1 + m)·lr·g); the ramp scales it by 1 − m = 0.5."""
+    steps = {}
+    for ramp in (0, 10):
+        torch.manual_seed(0)
+        model = torch.nn.Linear(3, 2)
+        before = model.weight.detach().clone()
+        cfg = TrainConfig(epochs=1, batch_size=4, lr=0.1, momentum=0.5, warmup=0.0, schedule="constant",
+                          momentum_ramp=ramp)  # fmt: skip
+        x = torch.randn(4, 3)
+        train(model, x, lambda z, i: z.pow(2).sum(), cfg, lambda m: {}, "ramp")
+        steps[ramp] = model.weight.detach() - before
+    assert torch.allclose(steps[10], 0.5 * steps[0])
 
 
 def test_parameter_counts_of_the_cifar10_nets():

@@ -1,6 +1,7 @@
 """CSV logging: rows are appended, never overwritten; new columns widen the file."""
 
 import csv
+from pathlib import Path
 
 import pytest
 
@@ -43,6 +44,21 @@ def test_provenance_names_the_environment():
     assert re.fullmatch(r"[0-9a-f]{12}(-dirty)?", row["git_commit"])  # this checkout is a git repository
     finished = datetime.fromisoformat(row["finished_at"])
     assert timedelta(0) <= datetime.now(timezone.utc) - finished < timedelta(minutes=1)
+
+
+def test_a_commit_given_in_the_environment_is_recorded_and_the_command_names_the_script(monkeypatch):
+    from distill.results import command_line
+
+    monkeypatch.setenv("KD_GIT_COMMIT", "0123456789ab")
+    git_commit.cache_clear()
+    try:
+        assert git_commit() == "0123456789ab"
+    finally:
+        git_commit.cache_clear()
+    monkeypatch.setattr(
+        "sys.argv", [str(Path(__file__).resolve().parent.parent / "replicate" / "tune.py"), "--seeds", "0"]
+    )
+    assert command_line() == "python replicate/tune.py --seeds 0"
 
 
 def test_appending_results_or_editing_docs_does_not_make_the_commit_dirty_but_editing_code_does(tmp_path):

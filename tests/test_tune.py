@@ -18,3 +18,33 @@ def test_sweeps_report_validation_errors_only(mnist_root, tmp_path):
     for row in teachers + students:
         assert row["eval_split"] == "val" and "test_errors" not in row and row["val_errors"] != ""
         assert int(row["train_size"]) == 1600  # smoke preset: 2,000 training images, the last fifth held out
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--students", "--teacher-epochs", "150", "300"], "one teacher"),
+        (["--jittered-copies", "-1"], "--jittered-copies"),
+        (["--soft-term", "mse"], "invalid choice"),
+    ],
+)
+def test_bad_study_flags_are_one_line_errors(flags, message, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        load_script("tune").main(["--preset", "smoke", "--device", "cpu", *flags])
+    assert exit_.value.code == 2 and message in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_logit_matching_and_the_jittered_transfer_set_are_logged_as_such(mnist_root, tmp_path):
+    common = ["--preset", "smoke", "--data-dir", str(mnist_root), "--out", str(tmp_path), "--device", "cpu"]
+    flags = ["--students", "--teacher-epochs", "1", "--epochs", "2", "--soft-term", "kl", "logits"]
+    assert load_script("tune").main(common + flags + ["--jittered-copies", "0", "1"]) == 0
+    teacher, *students = read_rows(tmp_path / "distillation_tuning.csv")
+    assert teacher["model"] == "teacher" and teacher["epochs"] == "1"  # --students --teacher-epochs: its teacher
+    logged = [(r["soft_term"], r["jittered_copies"], r["train_size"], r["epochs"]) for r in students]
+    assert logged == [
+        ("soft_loss", "", "1600", "2"),
+        ("logit_matching_loss", "", "1600", "2"),
+        ("soft_loss", "1", "3200", "1"),  # twice the images in as many steps: half the epochs
+        ("logit_matching_loss", "1", "3200", "1"),
+    ]

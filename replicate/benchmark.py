@@ -43,16 +43,14 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
-
-from distill.cli import ScriptParser, setup  # noqa: E402
-from distill.data import DATA_DIR_ENV, resolve_data_dir  # noqa: E402
-from distill.hardware import PRECISION_ENV, choose_precision, device_name  # noqa: E402
-from distill.losses import distillation_loss, hard_loss  # noqa: E402
-from distill.models import apply_max_norm  # noqa: E402
-from distill.presets import PAPER  # noqa: E402
-from distill.results import REPO_ROOT, append_rows, provenance  # noqa: E402
-from distill.train import count_errors, learning_rate, predict_logits, train  # noqa: E402
+from distill.cli import ScriptParser, setup
+from distill.data import DATA_DIR_ENV, resolve_data_dir
+from distill.hardware import PRECISION_ENV, choose_precision, device_name
+from distill.losses import distillation_loss, hard_loss
+from distill.models import apply_max_norm
+from distill.presets import PAPER
+from distill.results import REPO_ROOT, append_rows, provenance
+from distill.train import count_errors, learning_rate, predict_logits, train
 
 MODELS = {"teacher": PAPER.teacher, "student": PAPER.distilled}
 

@@ -19,14 +19,12 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
-
-from distill import tables  # noqa: E402
-from distill.cifar10 import RECIPES, run_cifar10  # noqa: E402
-from distill.cifar10_data import load_cifar10  # noqa: E402
-from distill.cli import ScriptParser, add_common_arguments, run_resumably, setup, smoke_note  # noqa: E402
-from distill.presets import CIFAR_PRESETS, with_precision  # noqa: E402
-from distill.results import log_wall_time  # noqa: E402
+from distill import tables
+from distill.cifar10 import RECIPES, run_cifar10
+from distill.cifar10_data import load_cifar10
+from distill.cli import ScriptParser, add_common_arguments, run_resumably, setup, smoke_note
+from distill.presets import CIFAR_PRESETS, with_precision
+from distill.results import log_wall_time
 
 
 def main(argv=None) -> int:

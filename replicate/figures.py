@@ -25,19 +25,16 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")  # files only, no display
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
+import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-import torch  # noqa: E402
-
-from distill.cli import ScriptParser, fail, require_writable  # noqa: E402
-from distill.data import DATA_DIR_ENV, DataUnavailable, load_mnist, resolve_data_dir  # noqa: E402
-from distill.illustrations import plot_dark_knowledge, plot_logit_matching_limit  # noqa: E402
-from distill.mnist import PUBLISHED_TEST_ERRORS  # noqa: E402
-from distill.presets import MNIST_PRESETS  # noqa: E402
-from distill.tables import (  # noqa: E402
+from distill.cli import ScriptParser, fail, require_writable
+from distill.data import DATA_DIR_ENV, DataUnavailable, load_mnist, resolve_data_dir
+from distill.illustrations import plot_dark_knowledge, plot_logit_matching_limit
+from distill.mnist import PUBLISHED_TEST_ERRORS
+from distill.presets import MNIST_PRESETS
+from distill.tables import (
     MODELS,
     cifar_markdown,
     headline,
@@ -52,10 +49,10 @@ from distill.tables import (  # noqa: E402
     with_accuracy,
     with_precision,
 )
-from distill.teacher_cache import load_teacher, teacher_key  # noqa: E402
-from distill.temperature_sweep import COLLAPSED_ERRORS, verdict  # noqa: E402
-from distill.train import predict_logits  # noqa: E402
-from distill.transfer_sets import TRANSFER_SET_EXPERIMENTS  # noqa: E402
+from distill.teacher_cache import load_teacher, teacher_key
+from distill.temperature_sweep import COLLAPSED_ERRORS, verdict
+from distill.train import predict_logits
+from distill.transfer_sets import TRANSFER_SET_EXPERIMENTS
 
 LABELS = {
     "teacher": "teacher 1200-1200\n(dropout, jitter)",

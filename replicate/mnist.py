@@ -28,17 +28,15 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
-
-from distill import tables  # noqa: E402
-from distill.checkpoint import Checkpoints  # noqa: E402
-from distill.cli import ScriptParser, add_common_arguments, run_resumably, setup, smoke_note  # noqa: E402
-from distill.mnist import run_main, split_for_run  # noqa: E402
-from distill.presets import MNIST_PRESETS, with_precision  # noqa: E402
-from distill.results import log_wall_time  # noqa: E402
-from distill.run import Run  # noqa: E402
-from distill.temperature_sweep import run_temperature_sweep  # noqa: E402
-from distill.transfer_sets import TRANSFER_SET_EXPERIMENTS, run_transfer_set  # noqa: E402
+from distill import tables
+from distill.checkpoint import Checkpoints
+from distill.cli import ScriptParser, add_common_arguments, run_resumably, setup, smoke_note
+from distill.mnist import run_main, split_for_run
+from distill.presets import MNIST_PRESETS, with_precision
+from distill.results import log_wall_time
+from distill.run import Run
+from distill.temperature_sweep import run_temperature_sweep
+from distill.transfer_sets import TRANSFER_SET_EXPERIMENTS, run_transfer_set
 
 EXPERIMENTS = ["main", "omit3", "only78", "temperature"]
 

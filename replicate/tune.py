@@ -30,16 +30,14 @@ import math
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from distill.cli import ScriptParser, add_common_arguments, resolve_precisions, setup  # noqa: E402
-from distill.data import with_jittered_copies  # noqa: E402
-from distill.hardware import PRECISIONS  # noqa: E402
-from distill.losses import logit_matching_loss, soft_loss  # noqa: E402
-from distill.mnist import split_for_run  # noqa: E402
-from distill.presets import MNIST_PRESETS  # noqa: E402
-from distill.run import Run  # noqa: E402
-from distill.train import predict_logits  # noqa: E402
+from distill.cli import ScriptParser, add_common_arguments, resolve_precisions, setup
+from distill.data import with_jittered_copies
+from distill.hardware import PRECISIONS
+from distill.losses import logit_matching_loss, soft_loss
+from distill.mnist import split_for_run
+from distill.presets import MNIST_PRESETS
+from distill.run import Run
+from distill.train import predict_logits
 
 VALIDATION = 10_000
 

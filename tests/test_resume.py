@@ -69,7 +69,6 @@ def test_a_checkpoint_of_another_configuration_is_refused_naming_the_difference(
 # its Nth checkpoint has been written.
 KILLED_AFTER_SAVE = """
 import os, signal, sys
-sys.path.insert(0, {repo!r})
 import distill.checkpoint as checkpoint
 saves, original = 0, checkpoint.StageCheckpoint.save
 def save_then_die(self, state):
@@ -86,7 +85,7 @@ exec(compile(open({script!r}).read(), {script!r}, "exec"))
 
 def _mnist(tmp_path, mnist_root, name: str, kill_after_save: int = 0) -> subprocess.CompletedProcess:
     wrapper = tmp_path / "killed_after_save.py"
-    wrapper.write_text(KILLED_AFTER_SAVE.format(repo=str(REPO), script=str(REPO / "replicate" / "mnist.py")))
+    wrapper.write_text(KILLED_AFTER_SAVE.format(script=str(REPO / "replicate" / "mnist.py")))
     args = ["--preset", "smoke", "--device", "cpu", "--data-dir", str(mnist_root)]
     args += ["--out", str(tmp_path / name), "--cache-dir", str(tmp_path / f"{name}-cache")]
     env = {**os.environ, "KILL_AFTER_SAVE": str(kill_after_save)}

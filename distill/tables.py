@@ -224,7 +224,7 @@ STUDY_START = {
 SETTING_NAMES = {
     "epochs": "epochs", "cfg_lr": "lr", "cfg_max_norm": "max-norm", "cfg_momentum": "momentum",
     "cfg_momentum_ramp": "ramp epochs", "temperature": "T", "hard_weight": "hard weight",
-    "cfg_batch_size": "batch", "soft_term": "soft term", "jittered_copies": "jittered copies (departs from §3)",
+    "cfg_batch_size": "batch", "soft_term": "soft term", "jittered_copies": "jittered copies",
 }  # fmt: skip
 
 

@@ -101,32 +101,6 @@ def read_csv(path: Path, required: list[str]) -> pd.DataFrame:
     return table
 
 
-def tuning_markdown(results: Path) -> str:
-    """The validation-split sweeps (replicate/tune.py): one line per configuration, mean over its seeds."""
-    lines = [
-        "| sweep | preset | model | epochs | lr | hard weight | precision | val errors | seeds |",
-        "|---|---|---|---:|---:|---:|---|---:|---|",
-    ]
-    for name in ("teacher_tuning", "distillation_tuning"):
-        path = results / "mnist" / "tuning" / f"{name}.csv"
-        if not path.exists():
-            lines.append(f"| {name} | not run | | | | | | | |")
-            continue
-        rows = with_precision(read_csv(path, ["model", "epochs", "cfg_lr", "val_errors", "seed", "preset"]))
-        rows = rows.assign(hard_weight=rows.get("hard_weight", pd.Series(index=rows.index, dtype=float)))
-        rows = rows.drop_duplicates("run_id") if "run_id" in rows else rows
-        keys = ["preset", "model", "epochs", "cfg_lr", "hard_weight", "precision"]
-        for (preset, model, epochs, lr, weight, precision), group in rows.groupby(keys, sort=False, dropna=False):
-            weight = "" if pd.isna(weight) else f"{weight:g}"
-            errors = group.val_errors
-            seeds = ", ".join(str(s) for s in group.seed)
-            lines.append(
-                f"| {name.removesuffix('_tuning')} | {preset.removeprefix('tune-')} | {model} | {epochs} | {lr:g} | "
-                f"{weight} | {precision} | {mean_sd(errors).removesuffix(f' (n={len(errors)})')} | {seeds} |"
-            )
-    return "\n".join(lines) + "\n"
-
-
 def study_rows(results: Path) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     """The validation study's teachers and students (results/mnist/study), or None if it has not run."""
     folder = results / "mnist" / "study"
@@ -253,8 +227,8 @@ def wall_times_markdown(results: Path) -> str:
 
 
 def benchmark_markdown(results: Path) -> str:
-    """The latest replicate/benchmark.py run on each device: epoch times of both pipelines against the GEMM
-    bound, and the teacher's test errors after a short run in fp32 and in bf16."""
+    """The latest replicate/benchmark.py run: epoch times of both pipelines against the GEMM bound, and the
+    teacher's test errors after a short run in fp32 and in bf16. Earlier runs stay in benchmark.csv."""
     path = results / "benchmark" / "benchmark.csv"
     if not path.exists():
         return "Not run yet: `python replicate/benchmark.py --bf16`.\n"
@@ -265,8 +239,7 @@ def benchmark_markdown(results: Path) -> str:
     accuracy = read_csv(accuracy_csv, ["benchmark_id", "precision", "seed", "epochs", "test_errors"]) if (
         accuracy_csv.exists()) else None  # fmt: skip
     parts = []
-    for device, runs in timings.groupby("device", sort=True):
-        rows = runs[runs.benchmark_id == runs.benchmark_id.iloc[-1]]  # its latest run
+    for device, rows in timings[timings.benchmark_id == timings.benchmark_id.iloc[-1]].groupby("device"):
         first = rows.iloc[0]
         parts += [
             f"`{shown(first.command)}` on {device} (torch {first.torch_version}, commit {first.git_commit}, "
@@ -536,7 +509,6 @@ def main(argv=None) -> int:
     if reproduce.exists():
         blocks = {
             "reproduce-mnist": summary,
-            "reproduce-tuning": tuning_markdown(results),
             "reproduce-study": study_table,
             "reproduce-quick": preset_summary(runs, "quick"),
             "reproduce-precision": precision_markdown(results),

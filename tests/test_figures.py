@@ -238,3 +238,31 @@ def test_logged_commands_are_shown_without_the_data_folder_of_the_machine_that_r
         "python replicate/mnist.py --seed 3 --data-dir DATA --out o"
     )
     assert shown("python replicate/mnist.py --seed 3") == "python replicate/mnist.py --seed 3"
+
+
+def test_the_study_table_names_each_change_and_compares_it_with_the_start():
+    from distill.tables import study_markdown
+
+    base = {"model": "teacher", "epochs": 150, "cfg_lr": 0.05, "cfg_max_norm": 3.5, "cfg_momentum": 0.9,
+            "cfg_momentum_ramp": 0, "device": "GPU (test)"}  # fmt: skip
+    teachers = pd.DataFrame(
+        [{**base, "seed": s, "val_errors": e} for s, e in ((0, 78), (1, 72))]
+        + [{**base, "epochs": 300, "seed": s, "val_errors": e} for s, e in ((1, 70), (0, 67))]
+    )
+    student = {"model": "distilled", "temperature": 20.0, "hard_weight": 0.1, "cfg_lr": 0.1, "epochs": 50,
+               "cfg_batch_size": 100, "soft_term": "soft_loss", "jittered_copies": float("nan"),
+               "device": "GPU (test)"}  # fmt: skip
+    students = pd.DataFrame(
+        [{**student, "seed": 0, "val_errors": 110}, {**student, "temperature": 8.0, "seed": 0, "val_errors": 100},
+         {**student, "soft_term": "logit_matching_loss", "seed": 0, "val_errors": 120},
+         {**student, "jittered_copies": 9, "epochs": 5, "seed": 0, "val_errors": 90},
+         {**student, "model": "baseline", "temperature": float("nan"), "hard_weight": float("nan"), "seed": 0,
+          "val_errors": 150}]
+    )  # fmt: skip
+    text = study_markdown(teachers, students)
+    assert "| start (the recipe before the study) | 78, 72 | 75.0 |  |" in text
+    assert "| epochs 300 | 67, 70 | 68.5 | -6.5 |" in text  # per seed in seed order
+    assert "| T 8 | 100 | 100.0 | -10.0 |" in text
+    assert "| soft term logit matching (§2.1) | 120 | 120.0 | +10.0 |" in text
+    assert "| epochs 5, jittered copies 9 (departs from §3) | 90 | 90.0 | -20.0 |" in text
+    assert "| student alone (labels only), epochs 50 | 150 | 150.0 | +40.0 |" in text

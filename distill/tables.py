@@ -238,9 +238,9 @@ def study_changes(row: pd.Series, start: dict) -> str:
         if column == "model" or value is None or pd.isna(value) or value == begun:
             continue
         shown = {"logit_matching_loss": "logit matching (§2.1)"}.get(value, value)
-        changes.append(
-            f"{SETTING_NAMES[column]} {shown:g}" if isinstance(shown, float) else f"{SETTING_NAMES[column]} {shown}"
-        )
+        shown = f"{shown:g}" if isinstance(shown, float) else shown
+        departs = " (departs from §3)" if column == "jittered_copies" else ""
+        changes.append(f"{SETTING_NAMES[column]} {shown}{departs}")
     return ", ".join(changes)
 
 

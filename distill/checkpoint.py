@@ -1,18 +1,13 @@
 """Per-epoch training state on disk, so that a killed run resumes where it stopped.
 
-Each training stage of a command (one model of one seed) has one checkpoint
-file in ``<out>/checkpoints/``, rewritten atomically at the end of every epoch:
-weights, optimiser (momentum buffers), the step the learning-rate schedule is
-at, the random number generators, the epochs' logs, and the stage's run_id.
-Rerunning the same command loads it and continues with the next epoch; on the
-CPU the resumed stage ends bit-for-bit where the uninterrupted one would have.
-A stage whose last epoch is saved is not trained again: only its final
-evaluation and logging are repeated, and rows already in a CSV (same run_id)
-are not appended twice. Once the whole command has finished, its checkpoints
-are deleted: the results are in the CSVs and the teachers in the teacher cache.
+Each training stage of a command (one model of one seed) has one checkpoint file in ``<out>/checkpoints/``,
+rewritten atomically at the end of every epoch: weights, optimiser (momentum buffers), the random number
+generators, the epochs' logs (hence the schedule's step), and the stage's run_id. Rerunning the same command
+loads it and continues with the next epoch; on the CPU the resumed stage ends bit-for-bit where the
+uninterrupted one would have. A stage whose last epoch is saved is not trained again: only its final
+evaluation and logging are repeated, and rows already in a CSV (same run_id) are not appended twice. Once the
+whole command has finished, its checkpoints are deleted: the results are in the CSVs, the teachers in the cache.
 """
-
-from __future__ import annotations
 
 import json
 from pathlib import Path
@@ -24,31 +19,6 @@ from distill.results import write_atomically
 
 class CheckpointMismatch(RuntimeError):
     """A checkpoint of the same stage name was saved by a run with another configuration."""
-
-
-class Checkpoints:
-    """The checkpoint folder of one command; ``fresh`` ignores (and overwrites) whatever is in it."""
-
-    def __init__(self, folder: Path, fresh: bool = False):
-        self.folder, self.fresh = Path(folder), fresh
-        self.used: list[Path] = []
-
-    def stage(self, name: str, fingerprint: dict) -> StageCheckpoint:
-        return StageCheckpoint(self.claim(name), fingerprint, self.fresh)
-
-    def claim(self, name: str) -> Path:
-        """The path of stage ``name``, to be deleted when this command has finished (remove_used)."""
-        path = self.folder / f"{name}.pt"
-        self.used.append(path)
-        return path
-
-    def remove_used(self) -> None:
-        """After a command has finished: its stages are logged, their checkpoints are no longer needed."""
-        for path in self.used:
-            path.unlink(missing_ok=True)
-            path.with_name(path.name + ".tmp").unlink(missing_ok=True)  # left by a save that was killed
-        if self.folder.is_dir() and not any(self.folder.iterdir()):
-            self.folder.rmdir()
 
 
 class StageCheckpoint:
@@ -82,6 +52,27 @@ class StageCheckpoint:
         write_atomically(self.path, lambda f: torch.save({**state, "fingerprint": self.fingerprint}, f))
 
 
+class Checkpoints:
+    """The checkpoint folder of one command; ``fresh`` ignores (and overwrites) whatever is in it."""
+
+    def __init__(self, folder: Path, fresh: bool = False):
+        self.folder, self.fresh = Path(folder), fresh
+        self.used: list[Path] = []
+
+    def stage(self, name: str, fingerprint: dict) -> StageCheckpoint:
+        """The checkpoint of stage ``name``, to be deleted when this command has finished (remove_used)."""
+        self.used.append(self.folder / f"{name}.pt")
+        return StageCheckpoint(self.used[-1], fingerprint, self.fresh)
+
+    def remove_used(self) -> None:
+        """After a command has finished: its stages are logged, their checkpoints are no longer needed."""
+        for path in self.used:
+            path.unlink(missing_ok=True)
+            path.with_name(path.name + ".tmp").unlink(missing_ok=True)  # left by a save that was killed
+        if self.folder.is_dir() and not any(self.folder.iterdir()):
+            self.folder.rmdir()
+
+
 def _differences(saved: str | None, wanted: str, shown: int = 3) -> str:
     """The first few settings in which two fingerprints differ, as 'name: saved → wanted'."""
     if saved is None:
@@ -93,12 +84,10 @@ def _differences(saved: str | None, wanted: str, shown: int = 3) -> str:
 
 
 def _flatten(settings: dict, prefix: str = "") -> dict:
+    """{"a": {"b": 1}} -> {"a.b": 1}"""
     flat = {}
     for key, value in settings.items():
-        if isinstance(value, dict):
-            flat.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            flat[prefix + key] = value
+        flat.update(_flatten(value, f"{prefix}{key}.") if isinstance(value, dict) else {prefix + key: value})
     return flat
 
 

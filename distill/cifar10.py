@@ -1,8 +1,7 @@
 """A knowledge-distillation tutorial's CIFAR-10 CNN example, run as written and corrected, with the baseline it lacks.
 
-The tutorial (a blog article introducing distillation with PyTorch code, README) trains
-a small CNN teacher and distils it into a smaller one. Per seed, one teacher (conv 3→64,
-10 epochs on the labels) serves both recipes:
+The tutorial (a blog article introducing distillation with PyTorch code, README) trains a small CNN teacher
+and distils it into a smaller one. Per seed, one teacher (conv 3→64, 10 epochs on the labels) serves both:
 
     tutorial   the student (conv 3→16) distilled for ONE epoch with the tutorial's loss,
                KLDivLoss()(log q, p) · T² · 2 · alpha + (1 − alpha) · CE, whose default
@@ -11,12 +10,9 @@ a small CNN teacher and distils it into a smaller one. Per seed, one teacher (co
                for as many epochs as the teacher, and the same student trained alone on the
                labels with that budget: the comparison that says what distillation bought
 
-With T = 20 and alpha = 0.7 the tutorial's soft term is (2/C) = 0.2 times the
-corrected one (tests/test_losses.py), so its student learns mostly from the labels.
-The tutorial reports no accuracy.
+With T = 20 and alpha = 0.7 the tutorial's soft term is (2/C) = 0.2 times the corrected one
+(tests/test_losses.py), so its student learns mostly from the labels. The tutorial reports no accuracy.
 """
-
-from __future__ import annotations
 
 import warnings
 from pathlib import Path
@@ -36,11 +32,10 @@ RECIPES = ("tutorial", "corrected")
 def tutorial_soft_loss(z: torch.Tensor, v: torch.Tensor, temperature: float) -> torch.Tensor:
     """The soft term exactly as the tutorial writes it (without its alpha).
 
-    ``nn.KLDivLoss()`` with its default reduction='mean' averages Σ p (log p − log q)
-    over batch × classes, not over the batch: it is the per-example KL divided by the
-    number of classes C. The tutorial then multiplies by T² and by an unexplained 2.
-    So this term is exactly (2 / C) · losses.soft_loss — 0.2 · soft_loss on CIFAR-10 —
-    which the tests check; the corrected recipe uses soft_loss.
+    ``nn.KLDivLoss()`` with its default reduction='mean' averages Σ p (log p − log q) over batch × classes, not over the
+    batch: it is the per-example KL divided by the number of classes C. The tutorial then multiplies by T² and by an
+    unexplained 2. So this term is exactly (2 / C) · losses.soft_loss — 0.2 · soft_loss on CIFAR-10 — which the tests
+    check; the corrected recipe uses soft_loss.
     """
     z, v = at_least_float32(z), at_least_float32(v)
     log_q = F.log_softmax(z / temperature, dim=1)
@@ -50,30 +45,22 @@ def tutorial_soft_loss(z: torch.Tensor, v: torch.Tensor, temperature: float) -> 
         return F.kl_div(log_q, p, reduction="mean") * temperature**2 * 2.0
 
 
-def run_cifar10(
-    data: Dataset,
-    preset: CifarPreset,
-    preset_name: str,
-    seeds: list[int],
-    recipes: tuple[str, ...],
-    out: Path,
-    cache_dir: Path,
-    retrain_teacher: bool,
-    checkpoints: Checkpoints | None = None,
-) -> list[dict]:
+def run_cifar10(data: Dataset, preset: CifarPreset, preset_name: str, seeds: list[int], recipes: tuple[str, ...],
+                out: Path, cache_dir: Path, retrain_teacher: bool,
+                checkpoints: Checkpoints | None = None) -> list[dict]:  # fmt: skip
     """Teacher once per seed, then each recipe's students; return every row."""
-    train = data.train.first(preset.train_subset)
+    train, T = data.train.first(preset.train_subset), preset.temperature
+    weights = {"hard_weight": 1 - preset.alpha, "soft_weight": preset.alpha}
     rows = []
     for seed in seeds:
         run = Run(preset_name, seed, train, data.test, "test", out, experiment="cifar10", checkpoints=checkpoints)
         run.use_teacher(preset.teacher, cache_dir, retrain_teacher)
-        weights = {"hard_weight": 1 - preset.alpha, "soft_weight": preset.alpha}
         if "tutorial" in recipes:
-            student, columns = preset.tutorial_student, {"recipe": "tutorial"}
-            run.distill(student, preset.temperature, **weights, soft_term=tutorial_soft_loss, columns=columns)
+            recipe = {"recipe": "tutorial"}
+            run.distill(preset.tutorial_student, T, **weights, soft_term=tutorial_soft_loss, columns=recipe)
         if "corrected" in recipes:
-            columns = {"recipe": "corrected"}
-            run.fit("baseline", preset.student, run.label_loss(), columns, kl_temperature=preset.temperature)
-            run.distill(preset.student, preset.temperature, **weights, columns={"recipe": "corrected"})
+            recipe = {"recipe": "corrected"}
+            run.fit("baseline", preset.student, run.label_loss(), recipe, kl_temperature=T)
+            run.distill(preset.student, T, **weights, columns=recipe)
         rows += run.rows
     return rows

@@ -1,19 +1,15 @@
 """CIFAR-10 as normalised tensors on the training device, read from the standard python format.
 
-The format (https://www.cs.toronto.edu/~kriz/cifar.html): a folder
-``cifar-10-batches-py`` with five training batches ``data_batch_1`` … ``_5`` and
-``test_batch``, each a pickled dict whose b"data" is a (n, 3072) uint8 array
-(1024 red, then green, then blue values, row-major 32×32) and b"labels" a list
-of n ints, plus ``batches.meta`` with the class names. When the folder is
-missing, torchvision downloads it (checking the archive's md5); we then read the
-files ourselves, so that the small synthetic data sets written by
-``write_synthetic_cifar10`` for the tests go through the same code.
+The format (https://www.cs.toronto.edu/~kriz/cifar.html): a folder ``cifar-10-batches-py`` with five
+training batches ``data_batch_1`` … ``_5`` and ``test_batch``, each a pickled dict whose b"data" is a
+(n, 3072) uint8 array (1024 red, then green, then blue values, row-major 32×32) and b"labels" a list of n
+ints, plus ``batches.meta`` with the class names. When the folder is missing, torchvision downloads it
+(checking the archive's md5); we then read the files ourselves, so that the small synthetic data sets written
+by ``write_synthetic_cifar10`` for the tests go through the same code.
 
-The tutorial's preprocessing: ToTensor (÷255) then Normalize(mean 0.5, std 0.5)
-per channel, i.e. x ↦ 2x − 1, applied once to the whole data set.
+The tutorial's preprocessing: ToTensor (÷255) then Normalize(mean 0.5, std 0.5) per channel, i.e. x ↦ 2x − 1,
+applied once to the whole data set.
 """
-
-from __future__ import annotations
 
 import pickle
 from pathlib import Path
@@ -33,22 +29,16 @@ def load_cifar10(root: Path, device: torch.device) -> Dataset:
     """CIFAR-10 from ``root/cifar-10-batches-py`` (downloaded there if missing), normalised, on ``device``."""
     folder = Path(root) / FOLDER
     if not all((folder / name).exists() for name in [*TRAIN_BATCHES, TEST_BATCH]):
-        _download(Path(root))
-    return Dataset(
-        train=_read_batches([folder / name for name in TRAIN_BATCHES], device),
-        test=_read_batches([folder / TEST_BATCH], device),
-    )
+        from torchvision import datasets  # slow to import; only needed to download
 
-
-def _download(root: Path) -> None:
-    from torchvision import datasets  # slow to import; only needed to download
-
-    torchvision_download(
-        lambda: datasets.CIFAR10(root=str(root), train=True, download=True),
-        missing=f"CIFAR-10 is not in {root / FOLDER}",
-        fix=f"unpack cifar-10-python.tar.gz there, or point --data-dir or ${DATA_DIR_ENV} at the folder that "
-        f"holds {FOLDER}/.",
-    )
+        torchvision_download(
+            lambda: datasets.CIFAR10(root=str(root), train=True, download=True),
+            missing=f"CIFAR-10 is not in {folder}",
+            fix=f"unpack cifar-10-python.tar.gz there, or point --data-dir or ${DATA_DIR_ENV} at the folder that "
+            f"holds {FOLDER}/.",
+        )
+    train = _read_batches([folder / name for name in TRAIN_BATCHES], device)
+    return Dataset(train, _read_batches([folder / TEST_BATCH], device))
 
 
 def _read_batches(paths: list[Path], device: torch.device) -> Split:
@@ -73,12 +63,9 @@ def _read_batches(paths: list[Path], device: torch.device) -> Split:
 
 
 def write_synthetic_cifar10(root: Path, n_train: int, n_test: int, seed: int = 0) -> Path:
-    """Write a learnable stand-in for CIFAR-10 in the standard format; return its folder.
-
-    Each class has its own mean colour and its own bright 8×8 patch position; the
-    pixels are that plus noise, so a network can learn the classes but not
-    trivially. For the tests, and to time the scripts where CIFAR-10 cannot be had.
-    """
+    """Write a learnable stand-in for CIFAR-10 in the standard format; return its folder. Each class has its own mean
+    colour and its own bright 8×8 patch position; the pixels are that plus noise, so a network can learn the classes but
+    not trivially. For the tests, and to time the scripts where CIFAR-10 cannot be had."""
     generator = np.random.default_rng(seed)
     colours = generator.integers(40, 216, size=(10, 3))
     folder = Path(root) / FOLDER
@@ -95,8 +82,7 @@ def write_synthetic_cifar10(root: Path, n_train: int, n_test: int, seed: int = 0
 
     per_batch = [n_train // 5 + (i < n_train % 5) for i in range(5)]
     for name, n in [*zip(TRAIN_BATCHES, per_batch), (TEST_BATCH, n_test)]:
-        with open(folder / name, "wb") as f:
-            pickle.dump(batch(n), f)
-    with open(folder / "batches.meta", "wb") as f:
-        pickle.dump({b"label_names": [c.encode() for c in CLASSES], b"num_cases_per_batch": per_batch[0]}, f)
+        (folder / name).write_bytes(pickle.dumps(batch(n)))
+    meta = {b"label_names": [c.encode() for c in CLASSES], b"num_cases_per_batch": per_batch[0]}
+    (folder / "batches.meta").write_bytes(pickle.dumps(meta))
     return folder

@@ -1,7 +1,5 @@
 """Command-line flags shared by the replicate/ scripts, and the device and data set-up behind them."""
 
-from __future__ import annotations
-
 import argparse
 import ctypes
 import os
@@ -18,11 +16,8 @@ from distill.train import TrainingDiverged
 
 
 class ScriptParser(argparse.ArgumentParser):
-    """argparse's parser with the script's docstring as help, and mistakes reported in one line.
-
-    argparse prints the whole usage text before its error, which for these scripts
-    is a dozen lines that bury the one that matters; --help still shows it all.
-    """
+    """argparse's parser with the script's docstring as help, and mistakes reported in one line (argparse's
+    usage text before the error is a dozen lines that bury the one that matters; --help still shows it)."""
 
     def __init__(self, description: str):
         super().__init__(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -31,94 +26,54 @@ class ScriptParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n(run with --help for the options)\n")
 
 
-def add_common_arguments(
-    parser: argparse.ArgumentParser,
-    presets: dict,
-    default_out: str,
-    resumable: bool = True,
-    sweep: bool = False,
-    preset_help: str = "paper: the recipe meant to reach the published numbers; quick: the effect in minutes",
-) -> None:
-    """The flags every script shares; ``sweep``: --precision takes several values (a tuning axis)."""
-    default_precision = os.environ.get(PRECISION_ENV) or "auto"
-    parser.add_argument(
-        "--preset",
-        choices=list(presets),
-        default="paper",
-        help=f"{preset_help}; smoke: seconds, for tests (default: paper)",
-    )
-    seeds = parser.add_mutually_exclusive_group()
-    seeds.add_argument("--seeds", type=int, nargs="+", default=[0], help="seeds to run, one after another (default: 0)")
-    seeds.add_argument("--seed", type=int, dest="seeds", action=_SingleSeed, help="a single seed (same as --seeds N)")
-    parser.add_argument(
-        "--device",
-        choices=["auto", "cpu", "cuda"],
-        default="auto",
-        help="where to train; auto picks cuda when available (default: auto)",
-    )
-    parser.add_argument(
-        "--data-dir",
-        default=None,
-        help=f"folder holding MNIST/raw/ or cifar-10-batches-py/ (downloaded there if missing); "
-        f"default: ${DATA_DIR_ENV} if set, else {DEFAULT_DATA_DIR}",
-    )
-    parser.add_argument(
-        "--out", default=default_out, help=f"folder the CSV logs are appended to (default: {default_out})"
-    )
-    parser.add_argument(
-        "--precision",
-        choices=PRECISIONS,
-        nargs="+" if sweep else None,
-        default=[default_precision] if sweep else default_precision,
-        help=("one run per value given; " if sweep else "")
-        + "number format of the forward pass; auto: bf16 where the hardware multiplies it natively (a GPU of "
-        f"compute capability 8.0+, a CPU with AMX or AVX512-BF16), fp32 elsewhere (default: ${PRECISION_ENV} "
-        "if set, else auto)",
-    )
-    parser.add_argument(
-        "--cache-dir",
-        default=None,
-        help="where trained teachers are saved and reused (default: <out>/cache)",
-    )
-    if not resumable:
-        return
-    parser.add_argument(
-        "--fresh",
-        action="store_true",
-        help="train every model from its first epoch, ignoring (and overwriting) the checkpoints that an "
-        "interrupted run left in <out>/checkpoints/ (default: resume from them); a cached teacher is still "
-        "loaded (--retrain-teacher retrains it)",
-    )
-
-
 class _SingleSeed(argparse.Action):
     def __call__(self, parser, namespace, value, option_string=None):
         setattr(namespace, self.dest, [value])
 
 
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda" and not torch.cuda.is_available():
-        fail("--device cuda was asked for, but this PyTorch sees no CUDA GPU; use --device cpu or auto.")
-    return torch.device(name)
+def add_common_arguments(parser: argparse.ArgumentParser, presets: dict, default_out: str, resumable: bool = True,
+                         sweep: bool = False, preset_help: str = "paper: the recipe meant to reach the published "
+                         "numbers; quick: the effect in minutes") -> None:  # fmt: skip
+    """The flags every script shares; ``sweep``: --precision takes several values (a tuning axis)."""
+    default_precision = os.environ.get(PRECISION_ENV) or "auto"
+    add = parser.add_argument
+    add("--preset", choices=list(presets), default="paper",
+        help=f"{preset_help}; smoke: seconds, for tests (default: paper)")  # fmt: skip
+    seeds = parser.add_mutually_exclusive_group()
+    seeds.add_argument("--seeds", type=int, nargs="+", default=[0], help="seeds to run, one after another (default: 0)")
+    seeds.add_argument("--seed", type=int, dest="seeds", action=_SingleSeed, help="a single seed (same as --seeds N)")
+    add("--device", choices=["auto", "cpu", "cuda"], default="auto",
+        help="where to train; auto picks cuda when available (default: auto)")  # fmt: skip
+    add("--data-dir", help="folder holding MNIST/raw/ or cifar-10-batches-py/ (downloaded there if missing); "
+        f"default: ${DATA_DIR_ENV} if set, else {DEFAULT_DATA_DIR}")  # fmt: skip
+    add("--out", default=default_out, help=f"folder the CSV logs are appended to (default: {default_out})")
+    add("--precision", choices=PRECISIONS, nargs="+" if sweep else None,
+        default=[default_precision] if sweep else default_precision,
+        help=("one run per value given; " if sweep else "")
+        + "number format of the forward pass; auto: bf16 where the hardware multiplies it natively (a GPU of "
+        f"compute capability 8.0+, a CPU with AMX or AVX512-BF16), fp32 elsewhere (default: ${PRECISION_ENV} "
+        "if set, else auto)")  # fmt: skip
+    add("--cache-dir", help="where trained teachers are saved and reused (default: <out>/cache)")
+    if resumable:
+        add("--fresh", action="store_true", help="train every model from its first epoch, ignoring (and "
+            "overwriting) the checkpoints that an interrupted run left in <out>/checkpoints/ (default: resume "
+            "from them); a cached teacher is still loaded (--retrain-teacher retrains it)")  # fmt: skip
 
 
 def setup(args: argparse.Namespace, load=load_mnist) -> Dataset:
     """Pick the device and the precision, check the output folders, and ``load`` the data set onto the device.
-
-    ``args.precision`` is resolved in place ("auto" becomes "fp32" or "bf16"; a list, each of
-    its values), with one line saying why, and ``args.cache_dir`` defaults to <out>/cache.
-    Everything that can be wrong before training ends the program here, with one sentence.
-    """
+    ``args.precision`` is resolved in place ("auto" becomes "fp32" or "bf16"; a list, each of its values), with one line
+    saying why; ``args.cache_dir`` defaults to <out>/cache. Whatever can be wrong before training ends the program here,
+    with one sentence."""
     git_commit()  # pin the code version now, before hours of training
     # Subnormal floats (below 1.2e-38, far below anything that matters here) turn up in the students'
-    # gradients; x86 CPUs handle them in microcode, and flushing them to zero made a student epoch
-    # 25-30 % faster on our CPU. Set once, before any computation, so that every number of a run
-    # (the teacher's logits too) is computed the same way; GPUs are not affected.
+    # gradients; x86 CPUs handle them in microcode, and flushing them to zero made a student epoch 25-30 %
+    # faster on our CPU. Set before any computation, so that every number of a run is computed the same way.
     torch.set_flush_denormal(True)
     reuse_freed_memory()
-    device = resolve_device(args.device)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        fail("--device cuda was asked for, but this PyTorch sees no CUDA GPU; use --device cpu or auto.")
+    device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device)
     if getattr(args, "cache_dir", "") is None:
         args.cache_dir = str(Path(args.out) / "cache")
     try:
@@ -147,27 +102,21 @@ def resolve_precisions(requested: str | list[str], device: torch.device) -> str 
 
 
 def reuse_freed_memory() -> None:
-    """Make glibc keep freed blocks of up to 32 MiB for reuse instead of handing them back to the kernel.
-
-    PyTorch's CPU allocator asks malloc for every tensor anew. By default glibc may serve
-    large blocks with fresh pages from the kernel and return them when freed, so a teacher
-    step page-faulted some of its bf16 weight copies, gradients and activations in again,
-    100-200 faults a step; without them its bf16 steps ran 7-12 % faster on our CPU. The
-    largest tensor a step allocates is a 5.8 MB gradient, so a 32 MiB threshold (the most that
-    every glibc accepts) keeps them all in the heap. Nothing is computed differently. No-op
-    where the C library is not glibc.
-    """
+    """Make glibc keep freed blocks of up to 32 MiB for reuse instead of handing them back to the kernel. PyTorch's CPU
+    allocator asks malloc for every tensor anew, and glibc may serve large blocks with fresh pages from the kernel and
+    return them when freed: a teacher step page-faulted 100-200 times, and without that its bf16 steps ran 7-12 % faster
+    on our CPU. The largest tensor a step allocates is a 5.8 MB gradient, and 32 MiB is the most every glibc accepts.
+    Nothing is computed differently; a no-op elsewhere."""
     try:
         mallopt = ctypes.CDLL(None).mallopt  # the malloc this process uses, if it has mallopt
     except (OSError, AttributeError):  # macOS, Windows, musl
         return
-    m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's <malloc.h>
-    mallopt(m_mmap_threshold, 32 << 20)  # blocks below 32 MiB come from the heap, not from mmap
-    mallopt(m_trim_threshold, 1 << 30)  # and freeing them does not shrink the heap
+    mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD (glibc's <malloc.h>): blocks below 32 MiB come from the heap, not mmap
+    mallopt(-1, 1 << 30)  # M_TRIM_THRESHOLD: and freeing them does not shrink the heap
 
 
 def run_resumably(args: argparse.Namespace, experiments):
-    """Return ``experiments(checkpoints)``, run with each model's state saved every epoch to <out>/checkpoints/ so that
+    """Return ``experiments(checkpoints)``, each model's state saved every epoch to <out>/checkpoints/ so that
     rerunning an interrupted command resumes it; the checkpoints are deleted once the command has finished.
     A diverged loss or a checkpoint of another configuration ends the program with one sentence."""
     checkpoints = Checkpoints(Path(args.out) / "checkpoints", fresh=args.fresh)
@@ -182,11 +131,8 @@ def run_resumably(args: argparse.Namespace, experiments):
 
 
 def require_writable(folder: Path, flag: str) -> None:
-    """Create ``folder`` and write a file in it, so that a read-only output ends the program before training.
-
-    A probe file rather than os.access: it also catches read-only mounts, full disks and
-    a path that runs through a file.
-    """
+    """Create ``folder`` and write a file in it, so that a read-only output ends the program before training
+    (a probe file rather than os.access: it also catches read-only mounts, full disks, a path through a file)."""
     probe = folder / ".write-probe"
     try:
         folder.mkdir(parents=True, exist_ok=True)

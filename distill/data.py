@@ -1,12 +1,9 @@
 """MNIST as tensors on the training device, and the teacher's input jitter (§3).
 
-The whole data set is 60,000 + 10,000 images of 28×28 bytes, about 55 MB as
-float32: it is loaded once through torchvision's own ``datasets.MNIST`` (which
-parses the IDX files and checks the download's md5 sums), scaled to [0, 1] and
-kept on the device. Batches are slices of a ``randperm``; no DataLoader.
+The whole data set, 60,000 + 10,000 images of 28×28 bytes (about 55 MB as float32), is loaded once through
+torchvision's ``datasets.MNIST`` (which parses the IDX files and checks the download's md5 sums), scaled to
+[0, 1] and kept on the device. Batches are slices of a ``randperm``; no DataLoader.
 """
-
-from __future__ import annotations
 
 import contextlib
 import hashlib
@@ -33,11 +30,8 @@ def resolve_data_dir(flag_value: str | None) -> Path:
 
 
 def existing_data_dir(flag_value: str | None) -> Path:
-    """``resolve_data_dir``, where a folder named by --data-dir or $KD_DATA_DIR must exist already.
-
-    torchvision would create a mistyped folder and download into it; only the
-    default ./data is created for a first download.
-    """
+    """``resolve_data_dir``, where a folder named by --data-dir or $KD_DATA_DIR must exist already (torchvision
+    would create a mistyped folder and download into it); only the default ./data is made for a first download."""
     root = resolve_data_dir(flag_value)
     if root.is_dir() or root == Path(DEFAULT_DATA_DIR):
         return root
@@ -58,10 +52,10 @@ class Split:
     def __len__(self) -> int:
         return len(self.labels)
 
-    def subset(self, index: torch.Tensor | slice) -> Split:
+    def subset(self, index: torch.Tensor | slice) -> "Split":
         return Split(self.images[index], self.labels[index])
 
-    def first(self, n: int | None) -> Split:
+    def first(self, n: int | None) -> "Split":
         """The first ``n`` examples, or all of them when ``n`` is None (the presets' ``train_subset``)."""
         return self if n is None else self.subset(slice(0, n))
 
@@ -75,11 +69,8 @@ class Dataset:
 
 
 def torchvision_download(make_dataset, missing: str, fix: str):
-    """``make_dataset()`` (a torchvision data set with download=True), or DataUnavailable in one sentence.
-
-    torchvision prints download attempts and mirror failures: they are swallowed,
-    so that the user's terminal shows our one line saying what is missing and how to fix it.
-    """
+    """``make_dataset()`` (a torchvision data set with download=True), or DataUnavailable in one sentence:
+    torchvision's prints of download attempts and mirror failures are swallowed, leaving our one line."""
     try:
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             return make_dataset()
@@ -88,35 +79,28 @@ def torchvision_download(make_dataset, missing: str, fix: str):
 
 
 def load_mnist(root: Path, device: torch.device) -> Dataset:
-    """Load MNIST from ``root/MNIST/raw`` (downloading there if missing), onto ``device``.
-
-    Raises DataUnavailable with a one-sentence fix when the files are absent and
-    cannot be downloaded (no network), or are corrupt.
-    """
+    """Load MNIST from ``root/MNIST/raw`` (downloading there if missing), onto ``device``; DataUnavailable with
+    a one-sentence fix when the files are absent and cannot be downloaded (no network), or are corrupt."""
     from torchvision import datasets  # imported here: it is slow, and only this needs it
 
-    root = Path(root)
-    check_mnist_files(root / "MNIST" / "raw", datasets.MNIST.resources)
-    splits = {}
+    raw = Path(root) / "MNIST" / "raw"
+    check_mnist_files(raw, datasets.MNIST.resources)
+    splits = []
     for is_train in (True, False):
         dataset = torchvision_download(
             lambda: datasets.MNIST(root=str(root), train=is_train, download=True),
-            missing=f"MNIST is not in {root / 'MNIST' / 'raw'}",
-            fix="put the four MNIST .gz files there, or point --data-dir or "
-            f"${DATA_DIR_ENV} at a folder that holds MNIST/raw/.",
+            missing=f"MNIST is not in {raw}",
+            fix=f"put the four MNIST .gz files there, or point --data-dir or ${DATA_DIR_ENV} at a folder that holds "
+            "MNIST/raw/.",
         )
-        images = dataset.data.to(device=device, dtype=torch.float32).div_(255)
-        splits[is_train] = Split(images, dataset.targets.to(device))
-    return Dataset(train=splits[True], test=splits[False])
+        splits.append(Split(dataset.data.to(device=device, dtype=torch.float32).div_(255), dataset.targets.to(device)))
+    return Dataset(*splits)
 
 
 def check_mnist_files(raw: Path, resources: list[tuple[str, str]]) -> None:
-    """DataUnavailable naming the first damaged file in ``raw``; absent files are left to the download.
-
-    torchvision checks a .gz's md5 only when it downloads, and reads an extracted
-    IDX file without checking its length: a truncated file would fail later with
-    a reshape error that names no file. ``resources``: torchvision's (name.gz, md5) list.
-    """
+    """DataUnavailable naming the first damaged file in ``raw`` (``resources``: torchvision's (name.gz, md5) list);
+    absent files are left to the download. torchvision checks a .gz's md5 only when it downloads, and reads an extracted
+    IDX file without checking its length: a truncated file would fail later with a reshape error that names no file."""
     for name, md5 in resources:
         archive = raw / name
         if archive.exists() and hashlib.md5(archive.read_bytes()).hexdigest() != md5:
@@ -137,21 +121,19 @@ def _idx_size(path: Path) -> int:
     """The size an IDX file of unsigned bytes must have: its 4-byte magic (0, 0, 0x08, number of
     dimensions), one big-endian int32 per dimension, then one byte per value; -1 for a broken header."""
     with open(path, "rb") as f:
-        magic = f.read(4)
-        if len(magic) < 4 or magic[:3] != b"\x00\x00\x08" or not 1 <= magic[3] <= 3:
-            return -1
-        dims = f.read(4 * magic[3])
-    if len(dims) < 4 * magic[3]:
+        header = f.read(16)  # the magic and at most 3 dimensions
+    ndim = header[3] if len(header) >= 4 and header[:3] == b"\x00\x00\x08" else 0
+    if not 1 <= ndim <= 3 or len(header) < 4 + 4 * ndim:
         return -1
-    return 4 + len(dims) + math.prod(struct.unpack(f">{magic[3]}I", dims))
+    return 4 + 4 * ndim + math.prod(struct.unpack(f">{ndim}I", header[4 : 4 + 4 * ndim]))
 
 
 def jitter(images: torch.Tensor, max_shift: int, generator: torch.Generator | None = None) -> torch.Tensor:
     """Translate each image by its own random (dx, dy), |dx|, |dy| <= max_shift pixels (§3).
 
-    ``images``: (B, H, W). Pixels shifted in from outside are 0 (MNIST's background).
-    One gather for the whole batch instead of a Python loop over images: output
-    pixel (i, j) of image b is pixel (i + dy_b, j + dx_b) of its zero-padded copy.
+    ``images``: (B, H, W). Pixels shifted in from outside are 0 (MNIST's background). One gather for the whole batch
+    instead of a Python loop over images: output pixel (i, j) of image b is pixel (i + dy_b, j + dx_b) of its
+    zero-padded copy.
     """
     if max_shift == 0:
         return images
@@ -166,12 +148,10 @@ def jitter(images: torch.Tensor, max_shift: int, generator: torch.Generator | No
 
 
 def with_jittered_copies(split: Split, copies: int, max_shift: int, seed: int) -> Split:
-    """``split`` followed by ``copies`` translated copies of it, each image shifted as ``jitter`` does.
-
-    The copies are drawn once, from ``seed``, so that a teacher's logits can be computed on them
-    beforehand: a fixed, enlarged transfer set. §3 distils on the un-jittered images only; this
-    is for the diagnostic that departs from it (tune.py --jittered-copies).
-    """
+    """``split`` followed by ``copies`` translated copies of it, each image shifted as ``jitter`` does. The copies are
+    drawn once, from ``seed``, so that a teacher's logits can be computed on them beforehand: a fixed, enlarged transfer
+    set. §3 distils on the un-jittered images only; this is a diagnostic that departs from it (tune.py
+    --jittered-copies)."""
     generator = torch.Generator(device=split.images.device).manual_seed(seed)
     shifted = [jitter(split.images, max_shift, generator) for _ in range(copies)]
     return Split(torch.cat([split.images, *shifted]), split.labels.repeat(copies + 1))

@@ -1,14 +1,11 @@
 """What the machine is, and which number format its matrix multiplies should run in.
 
-bf16 autocast halves the bytes of every activation and weight copy, and on hardware
-that multiplies bf16 natively (CUDA GPUs of compute capability ≥ 8.0; x86 CPUs with
-AMX or AVX512-BF16) a teacher epoch is about twice as fast as in fp32. Elsewhere
-oneDNN emulates bf16 and a matrix multiply runs tens of times *slower* than in
-fp32, so ``--precision auto`` picks bf16 only where the hardware reports native
-support: the decision reads the CPU's feature flags, it never times anything.
+bf16 autocast halves the bytes of every activation and weight copy, and on hardware that multiplies bf16
+natively (CUDA GPUs of compute capability ≥ 8.0; x86 CPUs with AMX or AVX512-BF16) a teacher epoch is about
+twice as fast as in fp32. Elsewhere oneDNN emulates bf16 and a matrix multiply runs tens of times *slower*
+than in fp32, so ``--precision auto`` picks bf16 only where the hardware reports native support: the decision
+reads the CPU's feature flags, it never times anything.
 """
-
-from __future__ import annotations
 
 import platform
 from functools import cache
@@ -24,37 +21,23 @@ PRECISION_ENV = "KD_PRECISION"  # the default of --precision, when set (e.g. KD_
 def _cpuinfo() -> dict[str, str]:
     """The first processor's fields of /proc/cpuinfo (Linux); empty elsewhere."""
     try:
-        text = Path("/proc/cpuinfo").read_text()
+        first_processor = Path("/proc/cpuinfo").read_text().split("\n\n")[0]
     except OSError:
         return {}
-    fields = {}
-    for line in text.split("\n\n")[0].splitlines():
-        key, _, value = line.partition(":")
-        fields[key.strip()] = value.strip()
-    return fields
+    fields = (line.partition(":") for line in first_processor.splitlines())
+    return {key.strip(): value.strip() for key, _, value in fields}
 
 
 def cpu_bf16_feature() -> str | None:
-    """The CPU feature that multiplies bf16 natively ("AMX" or "AVX512-BF16"), or None.
-
-    Read from the kernel's CPU flags where there are any, else from torch's own CPU checks.
-    """
+    """The CPU feature that multiplies bf16 natively ("AMX" or "AVX512-BF16"), or None: from the kernel's CPU
+    flags where there are any, else from torch's own CPU checks."""
     flags = _cpuinfo().get("flags")
     if flags is not None:
-        names = set(flags.split())
-        amx, avx512_bf16 = "amx_bf16" in names, "avx512_bf16" in names
+        amx, avx512_bf16 = "amx_bf16" in flags.split(), "avx512_bf16" in flags.split()
     else:  # macOS, Windows: torch's checks (private, hence the defaults where a build lacks them)
         amx = getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)()
         avx512_bf16 = getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)()
     return "AMX" if amx else "AVX512-BF16" if avx512_bf16 else None
-
-
-def native_bf16(device: torch.device) -> str | None:
-    """Why ``device`` multiplies bf16 natively (a feature or compute capability), or None if it does not."""
-    if device.type == "cuda":
-        major, minor = torch.cuda.get_device_capability(device)
-        return f"compute capability {major}.{minor}" if major >= 8 else None
-    return cpu_bf16_feature()
 
 
 def cpu_model() -> str:
@@ -71,25 +54,26 @@ def device_name(device: torch.device) -> str:
 
 
 def choose_precision(requested: str, device: torch.device) -> tuple[str, str]:
-    """("fp32" or "bf16", one line saying why) for ``--precision requested`` on ``device``.
-
-    A bf16 asked for on hardware without native support is honoured, with a warning in the line.
-    """
+    """("fp32" or "bf16", one line saying why) for ``--precision requested`` on ``device``. A bf16 asked for on
+    hardware without native support is honoured, with a warning in the line."""
     if requested not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {requested!r}")
-    native = native_bf16(device)
-    hardware = torch.cuda.get_device_name(device) if device.type == "cuda" else f"this CPU ({cpu_model()})"
     if requested == "fp32":
         return "fp32", "precision fp32 (as asked)"
+    if device.type == "cuda":  # native: why the device multiplies bf16 natively, or None if it does not
+        major, minor = torch.cuda.get_device_capability(device)
+        native = f"compute capability {major}.{minor}" if major >= 8 else None
+        hardware = torch.cuda.get_device_name(device)
+    else:
+        native, hardware = cpu_bf16_feature(), f"this CPU ({cpu_model()})"
+    if native:
+        how = "as asked;" if requested == "bf16" else "auto:"
+        return "bf16", f"precision bf16 ({how} {hardware} multiplies bf16 natively: {native})"
     if requested == "bf16":
-        if native:
-            return "bf16", f"precision bf16 (as asked; {hardware} multiplies bf16 natively: {native})"
         return "bf16", (
             f"warning: precision bf16 as asked, but {hardware} has no native bf16 matrix multiply "
             "(AMX, AVX512-BF16 or a GPU of compute capability 8.0+): expect training many times slower than fp32"
         )
-    if native:
-        return "bf16", f"precision bf16 (auto: {hardware} multiplies bf16 natively: {native})"
     return "fp32", (
         f"precision fp32 (auto: {hardware} has no native bf16 matrix multiply, where bf16 would be many times slower)"
     )

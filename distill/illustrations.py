@@ -4,8 +4,6 @@ targets, and distillation turning into logit matching as T grows (§2.1).
 Used by replicate/figures.py and by the teaching notebook, so both show the same thing.
 """
 
-from __future__ import annotations
-
 import matplotlib.pyplot as plt
 import torch
 
@@ -13,14 +11,11 @@ from distill.losses import soft_loss, softmax_with_temperature
 
 
 def soft_gradient_and_logit_matching(z: torch.Tensor, v: torch.Tensor, temperature: float):
-    """∂C/∂z of the soft cross-entropy at T (§2.1), by autograd, and its high-T limit (z − v)/(N T²).
-
-    C is the un-scaled per-example cross-entropy; soft_loss carries the T² factor, divided out here.
-    """
+    """∂C/∂z of the soft cross-entropy at T (§2.1), by autograd, and its high-T limit (z − v)/(N T²). C is the
+    un-scaled per-example cross-entropy; soft_loss carries the T² factor, divided out here."""
     z = z.clone().requires_grad_(True)
     (soft_loss(z, v, temperature) / temperature**2 * len(z)).backward()  # per-example gradient, not batch mean
-    n_classes = z.shape[-1]
-    return z.grad, (z.detach() - v) / (n_classes * temperature**2)
+    return z.grad, (z.detach() - v) / (z.shape[-1] * temperature**2)
 
 
 def logit_matching_gap(temperatures: list[float], n_classes: int = 10, seed: int = 0) -> list[float]:
@@ -29,19 +24,15 @@ def logit_matching_gap(temperatures: list[float], n_classes: int = 10, seed: int
     z = torch.randn(256, n_classes, generator=generator, dtype=torch.float64) * 3
     v = torch.randn(256, n_classes, generator=generator, dtype=torch.float64) * 3
     z, v = z - z.mean(1, keepdim=True), v - v.mean(1, keepdim=True)  # §2.1 assumes zero-mean logits
-    gaps = []
-    for t in temperatures:
-        exact, limit = soft_gradient_and_logit_matching(z, v, t)
-        gaps.append(float((exact - limit).norm() / limit.norm()))
-    return gaps
+    gradients = [soft_gradient_and_logit_matching(z, v, t) for t in temperatures]
+    return [float((exact - limit).norm() / limit.norm()) for exact, limit in gradients]
 
 
 def plot_logit_matching_limit(ax, temperatures: list[float]) -> None:
     gaps = logit_matching_gap(temperatures)
     ax.loglog(temperatures, gaps, marker="o", ms=3, label="distillation gradient vs logit matching")
-    ax.loglog(
-        temperatures, [gaps[-1] * temperatures[-1] / t for t in temperatures], ls=":", color="grey", label="∝ 1/T"
-    )
+    one_over_t = [gaps[-1] * temperatures[-1] / t for t in temperatures]
+    ax.loglog(temperatures, one_over_t, ls=":", color="grey", label="∝ 1/T")
     ax.set_xlabel("temperature T")
     ax.set_ylabel("relative difference of the gradients")
     ax.set_title("§2.1: (1/T)(q − p) → (z − v)/(N T²) as T grows (logits of size ~3)", fontsize=9)

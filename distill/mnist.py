@@ -1,14 +1,10 @@
 """§3 of the paper on MNIST: teacher, student alone, and the student distilled at T = 20.
 
-For each seed: train the teacher (dropout, max-norm, jitter) → compute its
-logits v on the un-jittered training images once, in eval mode → train the
-student on the labels alone (baseline) → train the same student, from the same
-initial weights and on the same batches, on T²·CE(p, q) + w·CE(labels)
-(distilled). Each model appends one row to runs.csv and its learning curve to
-epochs.csv as soon as it has finished.
+For each seed: train the teacher (dropout, max-norm, jitter) → compute its logits v on the un-jittered
+training images once, in eval mode → train the student on the labels alone (baseline) → train the same
+student, from the same initial weights and on the same batches, on T²·CE(p, q) + w·CE(labels) (distilled).
+Each model appends one row to runs.csv and its learning curve to epochs.csv as soon as it has finished.
 """
-
-from __future__ import annotations
 
 from pathlib import Path
 
@@ -30,18 +26,10 @@ def split_for_run(data: Dataset, preset: MnistPreset, validation: int) -> tuple[
     return train_split, data.test, "test"
 
 
-def run_main(
-    data: Dataset,
-    preset: MnistPreset,
-    preset_name: str,
-    seeds: list[int],
-    out: Path,
-    validation: int = 0,
-    cache_dir: Path = Path("cache"),
-    retrain_teacher: bool = False,
-    models: tuple[str, ...] = ("teacher", "baseline", "distilled"),
-    checkpoints: Checkpoints | None = None,
-) -> list[dict]:
+def run_main(data: Dataset, preset: MnistPreset, preset_name: str, seeds: list[int], out: Path, validation: int = 0,
+             cache_dir: Path = Path("cache"), retrain_teacher: bool = False,
+             models: tuple[str, ...] = ("teacher", "baseline", "distilled"),
+             checkpoints: Checkpoints | None = None) -> list[dict]:  # fmt: skip
     """Train (or load) the teacher, then baseline and distilled student, for each seed; return the rows."""
     train_split, eval_split, eval_name = split_for_run(data, preset, validation)
     rows = []

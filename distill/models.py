@@ -1,12 +1,9 @@
 """The networks of §3: fully connected ReLU nets, with the 2012 dropout regularisers.
 
-Teacher: 784-1200-1200-10, dropout 20 % on the inputs and 50 % on hidden units,
-and a max-norm bound on each hidden unit's incoming weight vector
-(Hinton et al. 2012, "Improving neural networks by preventing co-adaptation of
-feature detectors"). Student: 784-800-800-10 with none of these.
+Teacher: 784-1200-1200-10, dropout 20 % on the inputs and 50 % on hidden units, and a max-norm bound on each
+hidden unit's incoming weight vector (Hinton et al. 2012, "Improving neural networks by preventing
+co-adaptation of feature detectors"). Student: 784-800-800-10 with none of these.
 """
-
-from __future__ import annotations
 
 import math
 
@@ -16,9 +13,7 @@ from torch import nn
 
 class Dropout(nn.Module):
     """Inverted dropout: zero each unit with probability p while training, scale the rest by 1/(1-p).
-
-    Same maths as ``nn.Dropout``; on the CPU only the mask is drawn differently (``keep_mask``).
-    """
+    Same maths as ``nn.Dropout``; on the CPU only the mask is drawn differently (``keep_mask``)."""
 
     def __init__(self, p: float):
         super().__init__()
@@ -42,14 +37,12 @@ class Dropout(nn.Module):
 def keep_mask(shape: torch.Size, p: float, device: torch.device) -> torch.Tensor:
     """A boolean mask of ``shape``, each entry False (dropped) with probability p, independently.
 
-    Cut from 63-bit random integers rather than one random float per unit: PyTorch's CPU
-    generator (mt19937) spends at most twice as long on a 63-bit draw as on a float, and a
-    teacher step needs 318,400 mask entries, which as floats took longer than its largest
-    matrix multiply. Each unit gets its own k-bit field u of a draw, uniform on 0 … 2^k − 1, and is
-    dropped when u < p·2^k. k is the fewest bits that make p·2^k whole, so that P(drop) = p
-    exactly: p = 0.5 takes one bit (63 units per draw). A p with no short binary expansion
-    (0.2) takes 31 bits (2 units per draw), P(drop) within 2^-32 of p: finer than
-    ``torch.rand``, whose floats have 24 random bits.
+    Cut from 63-bit random integers rather than one random float per unit: PyTorch's CPU generator (mt19937)
+    spends at most twice as long on a 63-bit draw as on a float, and a teacher step needs 318,400 mask entries,
+    which as floats took longer than its largest matrix multiply. Each unit gets its own k-bit field u of a
+    draw, uniform on 0 … 2^k − 1, and is dropped when u < p·2^k. k is the fewest bits that make p·2^k whole, so
+    that P(drop) = p exactly: p = 0.5 takes one bit (63 units per draw). A p with no short binary expansion (0.2)
+    takes 31 bits (2 units per draw), P(drop) within 2^-32 of p: finer than ``torch.rand`` (24 random bits).
     """
     bits, dropped_below = drop_field(p)
     per_draw = 63 // bits
@@ -68,20 +61,13 @@ def drop_field(p: float) -> tuple[int, int]:
 class MLP(nn.Module):
     """Flatten → [dropout → Linear → ReLU] per hidden layer → dropout → Linear to the logits."""
 
-    def __init__(
-        self,
-        hidden: tuple[int, ...],
-        input_dropout: float = 0.0,
-        hidden_dropout: float = 0.0,
-        n_inputs: int = 28 * 28,
-        n_classes: int = 10,
-    ):
+    def __init__(self, hidden: tuple[int, ...], input_dropout: float = 0.0, hidden_dropout: float = 0.0):
         super().__init__()
-        widths = (n_inputs, *hidden)
+        widths = (28 * 28, *hidden)  # MNIST's pixels
         layers: list[nn.Module] = [nn.Flatten()]
         for i, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:])):
             layers += [Dropout(input_dropout if i == 0 else hidden_dropout), nn.Linear(n_in, n_out), nn.ReLU()]
-        layers += [Dropout(hidden_dropout if hidden else input_dropout), nn.Linear(widths[-1], n_classes)]
+        layers += [Dropout(hidden_dropout if hidden else input_dropout), nn.Linear(widths[-1], 10)]
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -98,11 +84,8 @@ class MLP(nn.Module):
 
 @torch.no_grad()
 def apply_max_norm(model: MLP, radius: float) -> None:
-    """Project each hidden unit's incoming weight vector onto the ball ‖w‖₂ ≤ radius.
-
-    Row i of a Linear weight is unit i's incoming vector; ``renorm_`` rescales
-    exactly the rows whose norm exceeds ``radius`` and leaves the others alone.
-    """
+    """Project each hidden unit's incoming weight vector onto the ball ‖w‖₂ ≤ radius. Row i of a Linear weight
+    is unit i's incoming vector; ``renorm_`` rescales exactly the rows whose norm exceeds ``radius``."""
     for layer in model.hidden_layers():
         layer.weight.renorm_(p=2, dim=0, maxnorm=radius)
 
@@ -113,15 +96,13 @@ def count_parameters(model: nn.Module) -> int:
 
 class ConvNet(nn.Module):
     """The tutorial's CIFAR-10 nets (cifar10.py): conv 3×3 (padding 1) → ReLU → 2×2 max-pool → one linear layer.
+    Teacher: 64 channels, 165,642 parameters; student: 16 channels, 41,418."""
 
-    Teacher: 64 channels, 165,642 parameters; student: 16 channels, 41,418.
-    """
-
-    def __init__(self, channels: int, image_size: int = 32, n_classes: int = 10):
+    def __init__(self, channels: int):
         super().__init__()
         self.conv = nn.Conv2d(3, channels, kernel_size=3, padding=1)
         self.pool = nn.MaxPool2d(2)
-        self.fc = nn.Linear(channels * (image_size // 2) ** 2, n_classes)
+        self.fc = nn.Linear(channels * 16 * 16, 10)  # 32×32 images, pooled to 16×16; 10 classes
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.fc(self.pool(torch.relu(self.conv(x))).flatten(1))

@@ -1,7 +1,5 @@
 """Results as tidy CSV rows with their provenance, appended; earlier rows are never lost or changed."""
 
-from __future__ import annotations
-
 import contextlib
 import csv
 import functools
@@ -29,24 +27,16 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 @functools.cache  # read once, when the first row is made: later commits must not relabel a run in progress
 def git_commit(root: Path = REPO_ROOT) -> str:
-    """The checkout's commit, with '-dirty' when tracked code differs from it.
-
-    $KD_GIT_COMMIT, when set, is taken instead: for a copy of the repository whose git
-    metadata (if any) is not that of the code it holds. Outside git and without it: 'unknown'.
-    """
+    """The checkout's commit, with '-dirty' when tracked code differs from it. $KD_GIT_COMMIT, when set, is taken
+    instead: for a copy of the repository whose git metadata (if any) is not that of the code it holds. Outside git and
+    without it: 'unknown'."""
     if os.environ.get("KD_GIT_COMMIT"):
         return os.environ["KD_GIT_COMMIT"]
+    git = functools.partial(subprocess.run, cwd=root, capture_output=True, text=True)
+    not_code = [":(exclude)results", ":(exclude)figures", ":(exclude,glob)**/*.md"]
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        not_code = [":(exclude)results", ":(exclude)figures", ":(exclude,glob)**/*.md"]
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", *not_code],
-            cwd=root,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
+        commit = git(["git", "rev-parse", "--short=12", "HEAD"], check=True).stdout.strip()
+        dirty = git(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", *not_code]).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return commit + ("-dirty" if dirty else "")
@@ -72,27 +62,22 @@ def provenance(device: torch.device) -> dict:
 
 
 def append_rows(path: Path, rows: list[dict]) -> None:
-    """Append ``rows`` to the CSV at ``path``, creating it with a header if needed; earlier rows are kept.
-
-    A row is either wholly in the file or not at all, even if the process is killed
-    or the power fails mid-write: the whole new file is written next to the old one,
-    synced to disk, then renamed over it (the files are small). A ``.tmp`` left by a
-    killed writer is simply overwritten. New columns widen the file.
-    """
+    """Append ``rows`` to the CSV at ``path``, creating it with a header if needed; earlier rows are kept. A row is
+    either wholly in the file or not at all, even if the process is killed or the power fails mid-write: the whole new
+    file is written next to the old one, synced to disk, then renamed over it (the files are small). A ``.tmp`` left by
+    a killed writer is simply overwritten. New columns widen the file."""
     if not rows:
         return
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with _locked(path.parent) as folder:
-        old_columns: list[str] = []
-        old_rows: list[dict] = []
+        old_columns, old_rows = [], []
         if path.exists():
             with open(path, newline="") as f:
                 reader = csv.DictReader(f)
-                old_columns = list(reader.fieldnames or [])
-                old_rows = list(reader)
-        columns = list(dict.fromkeys(old_columns + [key for row in rows for key in row]))
+                old_columns, old_rows = list(reader.fieldnames or []), list(reader)
         buffer = io.StringIO()
+        columns = list(dict.fromkeys(old_columns + [key for row in rows for key in row]))
         writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
         writer.writerows(old_rows + rows)
@@ -118,10 +103,8 @@ def write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
 
 @contextlib.contextmanager
 def _locked(folder: Path):
-    """Hold an exclusive lock on ``folder`` (two scripts logging to one folder at once: neither loses its rows).
-
-    Yields the folder's descriptor; on Windows, which has neither folder descriptors nor fcntl, None and no lock.
-    """
+    """Hold an exclusive lock on ``folder`` (two scripts logging to one folder at once: neither loses its rows);
+    yield its descriptor. On Windows, which has neither folder descriptors nor fcntl: None, and no lock."""
     if fcntl is None:
         yield None
         return
@@ -136,5 +119,6 @@ def _locked(folder: Path):
 def log_wall_time(out: Path, script: str, argv: list[str], minutes: float, device: torch.device, **fields) -> None:
     """One row per invocation of a replicate/ script: the exact command and how long it took end to end."""
     command = shlex.join(["python", f"replicate/{script}", *argv])
-    row = {"command": command, **fields, "wall_minutes": round(minutes, 2), **provenance(device)}
+    # the script's own arguments, also when main(argv) is called from Python rather than the shell
+    row = {"command": command, **fields, "wall_minutes": round(minutes, 2), **provenance(device)} | {"command": command}
     append_rows(Path(out) / "wall_times.csv", [row])

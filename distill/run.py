@@ -1,15 +1,10 @@
 """One seed of an experiment: train models through the one loop, log each as a CSV row, compare with the teacher.
 
-Used by every experiment, MNIST and CIFAR-10 alike. A *stage* (presets.Stage,
-presets.ConvStage) says what to build and how to train it; Run trains it on the
-training split, evaluates it on the evaluated split every epoch, and appends
-its row (result + configuration + provenance) to runs.csv and its learning
-curve to epochs.csv as soon as it has finished. Given a checkpoint folder, each
-model's training state is saved every epoch and a rerun resumes from it
-(checkpoint.py).
+A *stage* (presets.Stage, presets.ConvStage) says what to build and how to train it; Run trains it on the
+training split, evaluates it on the evaluated split every epoch, and appends its row (result + configuration
++ provenance) to runs.csv and its learning curve to epochs.csv as soon as it has finished. Given a checkpoint
+folder, each model's training state is saved every epoch and a rerun resumes from it (checkpoint.py).
 """
-
-from __future__ import annotations
 
 import csv
 import uuid
@@ -19,7 +14,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from distill.checkpoint import Checkpoints, StageCheckpoint
+from distill.checkpoint import Checkpoints
 from distill.data import Split
 from distill.losses import distillation_loss, hard_loss, kl_divergence, soft_loss
 from distill.results import append_rows, provenance
@@ -28,26 +23,11 @@ from distill.train import ModelStage, count_errors, predict_logits, train
 
 
 class Run:
-    """The models of one seed: trains each, logs its rows, and compares students with the teacher.
+    """The models of one seed, tagged with the experiment; the tuning sweeps log to CSVs of their own (``log``)."""
 
-    Rows go to <out>/runs.csv and learning curves to <out>/epochs.csv, tagged with
-    the experiment; the tuning sweeps log to files of their own (``log``).
-    """
-
-    def __init__(
-        self,
-        preset_name: str,
-        seed: int,
-        train_split: Split,
-        eval_split: Split,
-        eval_name: str,
-        out: Path,
-        experiment: str = "main",
-        log: str = "runs",
-        checkpoints: Checkpoints | None = None,
-    ):
-        self.preset_name, self.seed, self.experiment = preset_name, seed, experiment
-        self.checkpoints = checkpoints
+    def __init__(self, preset_name: str, seed: int, train_split: Split, eval_split: Split, eval_name: str, out: Path,
+                 experiment: str = "main", log: str = "runs", checkpoints: Checkpoints | None = None):  # fmt: skip
+        self.preset_name, self.seed, self.experiment, self.checkpoints = preset_name, seed, experiment, checkpoints
         self.runs_csv = out / f"{log}.csv"
         self.epochs_csv = out / ("epochs.csv" if log == "runs" else f"{log}_epochs.csv")
         self.train_split, self.eval_split, self.eval_name = train_split, eval_split, eval_name
@@ -55,138 +35,93 @@ class Run:
         self.teacher_run_id = ""  # the teacher whose v the students learn from (part of their checkpoints' identity)
         self.rows: list[dict] = []
 
-    def evaluate(self, model: nn.Module, kl_temperature: float | None) -> dict:
-        """Per-epoch metrics: errors on the evaluated split and, given a T, the KL to the teacher at T."""
-        logits = predict_logits(model, self.eval_split.images)
-        metrics = {f"{self.eval_name}_errors": count_errors(logits, self.eval_split.labels)}
-        if kl_temperature is not None:
-            metrics[f"{self.eval_name}_kl"] = kl_divergence(logits, self.teacher_logits[1], kl_temperature).item()
-        return metrics
-
     def label_loss(self):
         """Loss on the true labels alone (teacher and student alone): (logits, batch indices) -> loss."""
         labels = self.train_split.labels
         return lambda z, index: hard_loss(z, labels[index])
 
     def use_teacher(self, stage: ModelStage, cache_dir: Path, retrain: bool) -> nn.Module:
-        """Train or load this seed's teacher, and compute its logits v on the training and evaluated images.
-
-        v is computed once, in eval mode (no dropout) and on the un-jittered
-        images: these are the soft targets of every student distilled in this run.
-        """
-        teacher = self.teacher(stage, cache_dir, retrain)
-        self.teacher_run_id = self.rows[-1]["run_id"]
-        self.teacher_logits = (
-            predict_logits(teacher, self.train_split.images),
-            predict_logits(teacher, self.eval_split.images),
-        )
-        return teacher
-
-    def teacher(self, stage: ModelStage, cache_dir: Path, retrain: bool) -> nn.Module:
-        """The teacher of this seed: from the cache when an identical one was trained before."""
+        """Train this seed's teacher (or load it from the cache, if an identical one was trained before) and
+        compute its logits v on the training and evaluated images: once, in eval mode (no dropout), on the
+        un-jittered images. These are the soft targets of every student distilled in this run."""
         key = teacher_key(stage, self.seed, self.train_split)
         path = Path(cache_dir) / f"teacher-{key}.pt"
-        model = stage.build().to(self.train_split.images.device)
-        row = None if retrain else load_teacher(path, key, model)
+        teacher = stage.build().to(self.train_split.images.device)
+        row = None if retrain else load_teacher(path, key, teacher)
         if row is None:
-            model = self.fit("teacher", stage, self.label_loss())
-            save_teacher(path, key, model, self.rows[-1])
-            return model
-        if self.checkpoints is not None:  # one left by a killed run goes when this command ends
-            self.checkpoints.claim(self.checkpoint_name("teacher", stage, {}))
-        log_once(self.runs_csv, [row])  # every results folder lists the teacher its students learnt from
-        self.rows.append(row)
-        print(
-            f"teacher seed {self.seed}: loaded from {path}: {self.eval_name} errors {row[self.eval_name + '_errors']}"
-        )
-        return model
+            teacher = self.fit("teacher", stage, self.label_loss())
+            save_teacher(path, key, teacher, self.rows[-1])
+        else:
+            self.checkpoint("teacher", stage, {}, self.train_split, None)  # one a killed run left is deleted at the end
+            log_once(self.runs_csv, [row])  # every results folder lists the teacher its students learnt from
+            self.rows.append(row)
+            errors = row[f"{self.eval_name}_errors"]
+            print(f"teacher seed {self.seed}: loaded from {path}: {self.eval_name} errors {errors}")
+        self.teacher_run_id = self.rows[-1]["run_id"]
+        self.teacher_logits = tuple(predict_logits(teacher, s.images) for s in (self.train_split, self.eval_split))
+        return teacher
 
-    def teacher_targets(self, mask: torch.Tensor) -> tuple[Split, torch.Tensor]:
-        """The training images selected by the boolean ``mask``, with the teacher's v on them: a transfer set."""
-        mask = mask.to(self.train_split.labels.device)
-        return self.train_split.subset(mask), self.teacher_logits[0][mask]
-
-    def distill(
-        self,
-        stage: ModelStage,
-        temperature: float,
-        hard_weight: float,
-        transfer: tuple[Split, torch.Tensor] | None = None,
-        after_training=None,
-        soft_weight: float = 1.0,
-        soft_term=soft_loss,
-        columns: dict | None = None,
-    ) -> nn.Module:
-        """Train a student on soft_weight·T²·KL(p‖q) + hard_weight·CE(labels) over the transfer set (§2).
-
-        ``transfer``: the images the student learns from and the teacher's v on them (default: all
-        training images, as in the headline experiment; ``teacher_targets`` selects some). ``soft_term``:
-        the soft term's function, logged by name (cifar10.tutorial_soft_loss: the tutorial's).
-        """
+    def distill(self, stage: ModelStage, temperature: float, hard_weight: float,
+                transfer: tuple[Split, torch.Tensor] | None = None, after_training=None, soft_weight: float = 1.0,
+                soft_term=soft_loss, columns: dict | None = None) -> nn.Module:  # fmt: skip
+        """Train a student on soft_weight·T²·KL(p‖q) + hard_weight·CE(labels) over the transfer set (§2). ``transfer``:
+        the images the student learns from and the teacher's v on them (default: all training images, as in the headline
+        experiment). ``soft_term``: the soft term, logged by name."""
         if self.teacher_logits is None:
             raise RuntimeError("use_teacher() must come before distill()")
         split, v = transfer or (self.train_split, self.teacher_logits[0])
         weights = {"hard_weight": hard_weight, "soft_weight": soft_weight}
         loss = lambda z, i: distillation_loss(z, v[i], split.labels[i], temperature, **weights, soft_term=soft_term)
         columns = {"temperature": temperature, **weights, "soft_term": soft_term.__name__, **(columns or {})}
-        return self.fit("distilled", stage, loss, columns, split, v, after_training, kl_temperature=temperature)
+        return self.fit("distilled", stage, loss, columns, (split, v), after_training, kl_temperature=temperature)
 
-    def fit(
-        self,
-        model_name: str,
-        stage: ModelStage,
-        loss_fn,
-        columns: dict | None = None,
-        transfer: Split | None = None,
-        v_transfer: torch.Tensor | None = None,
-        after_training=None,
-        kl_temperature: float | None = None,
-    ) -> nn.Module:
+    def fit(self, model_name: str, stage: ModelStage, loss_fn, columns: dict | None = None,
+            transfer: tuple[Split, torch.Tensor] | None = None, after_training=None,
+            kl_temperature: float | None = None) -> nn.Module:  # fmt: skip
         """Train one model on ``transfer`` (default: all training images), log its row and curve, return it.
 
         ``after_training(model)`` may return more columns for the row (e.g. the bias-offset results).
-        ``kl_temperature``: the T at which the model's KL to the teacher is logged (every epoch, and
-        at the end on both splits); students alone are given their experiment's T, so that their KL
-        is comparable with the distilled students'. None: no KL (the teacher itself).
+        ``kl_temperature``: the T at which the model's KL to the teacher is logged (every epoch, and at the end on both
+        splits); students alone get their experiment's T, so that their KL is comparable with the distilled students'.
+        None: no KL (the teacher itself).
         """
         if kl_temperature is not None and self.teacher_logits is None:
             raise RuntimeError("a KL to the teacher needs use_teacher() first")
-        transfer = self.train_split if transfer is None else transfer
+        split, v = transfer or (self.train_split, None)
+        columns = columns or {}
         torch.manual_seed(self.seed)  # same seed per stage: both students start from the same weights
-        device = transfer.images.device
+        device = split.images.device
         model = stage.build().to(device)
         description = f"{model_name} {stage.columns()['hidden']} seed {self.seed}"
-        checkpoint = self.checkpoint(model_name, stage, columns or {}, transfer, kl_temperature)
+        checkpoint = self.checkpoint(model_name, stage, columns, split, kl_temperature)
         resume = checkpoint.load(device) if checkpoint else None
         run_id = resume["run_id"] if resume else uuid.uuid4().hex[:12]  # a resumed stage keeps its run_id
         save = (lambda state: checkpoint.save({**state, "run_id": run_id})) if checkpoint else None
+
+        def evaluate(model: nn.Module) -> dict:  # per epoch: errors on the evaluated split, and the KL at T if given
+            logits = predict_logits(model, self.eval_split.images)
+            metrics = {f"{self.eval_name}_errors": count_errors(logits, self.eval_split.labels)}
+            if kl_temperature is not None:
+                metrics[f"{self.eval_name}_kl"] = kl_divergence(logits, self.teacher_logits[1], kl_temperature).item()
+            return metrics
+
         history, seconds = train(
-            model, transfer.images, loss_fn, stage.train, lambda m: self.evaluate(m, kl_temperature), description,
-            resume=resume, save=save,
-        )  # fmt: skip
+            model, split.images, loss_fn, stage.train, evaluate, description, resume=resume, save=save
+        )
         errors = history[-1][f"{self.eval_name}_errors"]
         row = {
-            "run_id": run_id,
-            "experiment": self.experiment,
-            "model": model_name,
-            **stage.columns(),
-            "temperature": "",
-            "hard_weight": "",
-            **(columns or {}),
-            "seed": self.seed,
-            "preset": self.preset_name,
-            "epochs": stage.train.epochs,
-            "precision": "bf16" if stage.train.bf16 else "fp32",
-            "eval_split": self.eval_name,
-            "train_size": len(transfer),
+            "run_id": run_id, "experiment": self.experiment, "model": model_name, **stage.columns(),
+            "temperature": "", "hard_weight": "", **columns,
+            "seed": self.seed, "preset": self.preset_name, "epochs": stage.train.epochs,
+            "precision": "bf16" if stage.train.bf16 else "fp32", "eval_split": self.eval_name, "train_size": len(split),
             f"{self.eval_name}_errors": errors,
             f"{self.eval_name}_error_pct": round(100 * errors / len(self.eval_split), 3),
             "train_seconds": round(seconds, 1),
-            **self.agreement_with_teacher(model, transfer.images, v_transfer, kl_temperature),
+            **self.agreement_with_teacher(model, split.images, v, kl_temperature),
             **(after_training(model) if after_training else {}),
             **{f"cfg_{k}": v for k, v in asdict(stage.train).items() if k != "epochs"},
             **provenance(device),
-        }
+        }  # fmt: skip
         # once per run_id: a rerun after a crash between the two appends completes the logs, not doubles them
         log_once(self.runs_csv, [row])
         identity = {"run_id": run_id, "model": model_name, "seed": self.seed, "preset": self.preset_name}
@@ -195,10 +130,9 @@ class Run:
         print(f"{description}: {self.eval_name} errors {errors} (trained in {seconds:.0f} s)", flush=True)
         return model
 
-    def checkpoint(
-        self, model_name: str, stage: ModelStage, columns: dict, transfer: Split, kl_temperature: float | None
-    ) -> StageCheckpoint | None:
-        """This stage's checkpoint, fingerprinted by everything that determines its training and its logs."""
+    def checkpoint(self, model_name: str, stage: ModelStage, columns: dict, split: Split, kl_temperature):
+        """This stage's checkpoint, fingerprinted by everything that determines its training and its logs; None
+        without a checkpoint folder. Deleted when the command has finished (Checkpoints.remove_used)."""
         if self.checkpoints is None:
             return None
         fingerprint = {
@@ -206,32 +140,25 @@ class Run:
             "loss": columns,
             "teacher": self.teacher_run_id if model_name != "teacher" else "",
             "kl_temperature": kl_temperature,  # of the logged KL
-            "device": transfer.images.device.type,  # random number streams differ between CPU and CUDA
-            "train": split_fingerprint(transfer),
+            "device": split.images.device.type,  # random number streams differ between CPU and CUDA
+            "train": split_fingerprint(split),
             "eval": {"name": self.eval_name, **split_fingerprint(self.eval_split)},
         }
-        return self.checkpoints.stage(self.checkpoint_name(model_name, stage, columns), fingerprint)
-
-    def checkpoint_name(self, model_name: str, stage: ModelStage, columns: dict) -> str:
-        """What tells a stage apart from the other stages of one command, e.g. main-paper-seed0-teacher-1200-1200."""
-        distinct = [self.experiment, self.preset_name, f"seed{self.seed}", model_name, stage.columns()["hidden"]]
+        # its name tells it apart from the other stages of one command, e.g. main-paper-seed0-teacher-1200-1200
+        name = [self.experiment, self.preset_name, f"seed{self.seed}", model_name, stage.columns()["hidden"]]
         if "temperature" in columns:
-            distinct.append(f"T{columns['temperature']:g}")
+            name.append(f"T{columns['temperature']:g}")
         if "recipe" in columns:
-            distinct.append(columns["recipe"])
-        return "-".join(distinct)
+            name.append(columns["recipe"])
+        return self.checkpoints.stage("-".join(name), fingerprint)
 
-    def agreement_with_teacher(
-        self, student: nn.Module, transfer_images: torch.Tensor, v_transfer, temperature: float | None
-    ) -> dict:
+    def agreement_with_teacher(self, student: nn.Module, transfer_images, v_transfer, temperature) -> dict:
         """How closely a student matches its teacher: KL(p‖q) at T, and top-1 agreement, on both splits."""
         if temperature is None:
             return {}
-        if v_transfer is None:  # a student trained on all training images
-            v_transfer = self.teacher_logits[0]
         metrics = {}
         for split_name, images, v in (
-            ("transfer", transfer_images, v_transfer),
+            ("transfer", transfer_images, self.teacher_logits[0] if v_transfer is None else v_transfer),
             (self.eval_name, self.eval_split.images, self.teacher_logits[1]),
         ):
             z = predict_logits(student, images)

@@ -1,8 +1,7 @@
 """Every results table, built once from the logged rows: the scripts print it, figures.py writes it.
 
-Each function takes rows as a pandas DataFrame, as read from a results CSV, and returns
-markdown, which reads well in a terminal too. A script's own rows go through ``frame``
-first, so that they are typed exactly as the CSV they were appended to.
+Each function takes rows as a pandas DataFrame, as read from a results CSV, and returns markdown, which reads
+well in a terminal too. A script's own rows go through ``frame`` first, to be typed as their CSV is.
 """
 
 from __future__ import annotations
@@ -16,6 +15,8 @@ from distill.temperature_sweep import COLLAPSED_ERRORS, verdict
 from distill.transfer_sets import TRANSFER_SET_EXPERIMENTS
 
 MODELS = list(PUBLISHED_TEST_ERRORS)
+# a rerun of the same configuration and seed replaces the earlier row in every table (the CSV keeps both)
+CONFIG_COLUMNS = "experiment model hidden temperature hard_weight seed preset eval_split epochs precision".split()
 
 
 def frame(rows: list[dict]) -> pd.DataFrame:
@@ -23,57 +24,49 @@ def frame(rows: list[dict]) -> pd.DataFrame:
     return pd.read_csv(io.StringIO(pd.DataFrame(rows).to_csv(index=False)))
 
 
-def headline(runs: pd.DataFrame, preset: str, eval_name: str = "test") -> pd.DataFrame:
-    """One line per model: published, measured mean ± sd over seeds, difference."""
-    main = headline_rows(runs, preset, eval_name).sort_values("seed")  # "per seed" lists seed 0, 1, 2, … in order
-    lines = []
-    for model in MODELS:
-        errors = main[main.model == model][f"{eval_name}_errors"]
-        lines.append(
-            {
-                "model": model,
-                "published": PUBLISHED_TEST_ERRORS[model],
-                "n": len(errors),
-                "mean": errors.mean() if len(errors) else float("nan"),
-                "sd": errors.std() if len(errors) > 1 else float("nan"),
-                "measured": mean_sd(errors),
-                "seeds": ", ".join(str(int(e)) for e in errors),
-                "train_minutes": main[main.model == model].train_seconds.mean() / 60,
-            }
-        )
-    return pd.DataFrame(lines)
+def rows_of(runs: pd.DataFrame, experiment: str, preset: str, model: str | None = None) -> pd.DataFrame:
+    rows = runs[(runs.experiment == experiment) & (runs.preset == preset)]
+    return rows if model is None else rows[rows.model == model]
 
 
-def markdown(table: pd.DataFrame, preset: str, device: str, eval_name: str = "test") -> str:
-    """Published next to measured; on a validation split the difference is left out (the paper reports test only)."""
+def headline_rows(runs: pd.DataFrame, preset: str, eval_name: str = "test") -> pd.DataFrame:
+    """The headline's rows of a preset on one split: its students, and each seed's teacher whichever
+    experiment happened to train it (a cached teacher keeps the tag of its first run)."""
+    headline_models = (runs.experiment == "main") | (runs.model == "teacher")
+    return runs[headline_models & (runs.preset == preset) & (runs.eval_split == eval_name)]
+
+
+def preset_summary(runs: pd.DataFrame, preset: str, eval_name: str = "test") -> str:
+    """Published next to measured for one preset, the gap closed, and the training time of each complete seed.
+    On a validation split the difference is left out: the paper reports test errors only."""
     caption = "MNIST test errors (of 10,000)" if eval_name == "test" else "MNIST validation errors (held-out images)"
-    rows = [
-        f"{caption}, `{preset}` preset, mean ± sd over seeds; {device}.",
+    lines = [
+        f"{caption}, `{preset}` preset, mean ± sd over seeds; {devices_of(runs, preset)}.",
         "",
         "| model | published | measured | difference | per seed | train time (min) |",
         "|---|---:|---:|---:|---|---:|",
     ]
-    for line in table.itertuples():
-        if line.n == 0:
-            rows.append(f"| {line.model} | {line.published} | not run | | | |")
+    rows = headline_rows(runs, preset, eval_name).sort_values("seed")
+    for model, published in PUBLISHED_TEST_ERRORS.items():
+        runs_of_model = rows[rows.model == model]
+        errors = runs_of_model[f"{eval_name}_errors"]
+        if errors.empty:
+            lines.append(f"| {model} | {published} | not run | | | |")
             continue
-        digits = 1 if line.n > 1 else 0  # one seed: its error count, 3752 rather than 3752.0
-        difference = f"{line.mean - line.published:+.{digits}f}" if eval_name == "test" else "n/a"
-        rows.append(
-            f"| {line.model} | {line.published} | {line.measured} | {difference} | {line.seeds} | "
-            f"{line.train_minutes:.1f} |"
-        )
-    return "\n".join(rows) + "\n"
-
-
-def preset_summary(runs: pd.DataFrame, preset: str, eval_name: str = "test") -> str:
-    """The markdown table of one preset, the gap closed, and the wall time of each seed."""
-    table = markdown(headline(runs, preset, eval_name), preset, devices_of(runs, preset), eval_name)
+        digits = 1 if len(errors) > 1 else 0  # one seed: its error count, 3752 rather than 3752.0
+        difference = f"{errors.mean() - published:+.{digits}f}" if eval_name == "test" else "n/a"
+        seeds, minutes = ", ".join(str(int(e)) for e in errors), runs_of_model.train_seconds.mean() / 60
+        lines.append(f"| {model} | {published} | {mean_sd(errors)} | {difference} | {seeds} | {minutes:.1f} |")
+    complete = [
+        f"seed {seed}: {group.train_seconds.sum() / 60:.1f} min"
+        for seed, group in headline_rows(runs, preset, eval_name).groupby("seed")
+        if set(MODELS) <= set(group.model)  # teacher + both students
+    ]
     wall = (
         "Training time per seed (teacher + both students, evaluation excluded): "
-        f"{seed_train_minutes(runs, preset, eval_name)}. End-to-end wall times: REPRODUCE.md.\n"
+        f"{'; '.join(complete) or 'no complete seed'}. End-to-end wall times: REPRODUCE.md.\n"
     )
-    return f"{table}\n{gap_closed(runs, preset, eval_name)}\n{wall}"
+    return "\n".join(lines) + f"\n\n{gap_closed(runs, preset, eval_name)}\n{wall}"
 
 
 def gap_closed(runs: pd.DataFrame, preset: str, eval_name: str = "test") -> str:
@@ -88,40 +81,10 @@ def gap_closed(runs: pd.DataFrame, preset: str, eval_name: str = "test") -> str:
     return f"Gap closed by distillation, (alone − distilled)/(alone − teacher): {per_seed} (published: 91 %).\n"
 
 
-def headline_rows(runs: pd.DataFrame, preset: str, eval_name: str = "test") -> pd.DataFrame:
-    """The headline's rows of a preset on one split: its students, and each seed's teacher whichever
-    experiment happened to train it (a cached teacher keeps the tag of its first run)."""
-    headline_models = (runs.experiment == "main") | (runs.model == "teacher")
-    return runs[headline_models & (runs.preset == preset) & (runs.eval_split == eval_name)]
-
-
 def devices_of(runs: pd.DataFrame, preset: str, experiments: tuple[str, ...] = ("main",)) -> str:
     """Where the rows ran and in which precision, e.g. "AMD EPYC (AVX2), 2 threads, fp32"."""
     selected = with_precision(runs[(runs.preset == preset) & runs.experiment.isin(experiments)])
     return "; ".join(sorted(set(selected.device.fillna("?") + ", " + selected.precision))) or "no runs"
-
-
-def seed_train_minutes(runs: pd.DataFrame, preset: str, eval_name: str = "test") -> str:
-    """Training time of each complete seed: teacher + both students, per-epoch evaluation excluded."""
-    spans = []
-    for seed, group in headline_rows(runs, preset, eval_name).groupby("seed"):
-        if set(MODELS) <= set(group.model):
-            spans.append(f"seed {seed}: {group.train_seconds.sum() / 60:.1f} min")
-    return "; ".join(spans) or "no complete seed"
-
-
-CONFIG_COLUMNS = [
-    "experiment",
-    "model",
-    "hidden",
-    "temperature",
-    "hard_weight",
-    "seed",
-    "preset",
-    "eval_split",
-    "epochs",
-    "precision",
-]  # a rerun of the same configuration and seed replaces the earlier row in every table (the CSV keeps both)
 
 
 def with_precision(table: pd.DataFrame) -> pd.DataFrame:
@@ -149,14 +112,10 @@ def mean_sd(values: pd.Series, digits: int = 1) -> str:
 
 def transfer_markdown(runs: pd.DataFrame, preset: str, experiments: tuple = tuple(TRANSFER_SET_EXPERIMENTS)) -> str:
     """omit3 and only78: published | measured | difference for each number of the paper, and our extras."""
-    lines = [
-        "| experiment | quantity | published | measured | difference |",
-        "|---|---|---:|---:|---:|",
-    ]
+    lines = ["| experiment | quantity | published | measured | difference |", "|---|---|---:|---:|---:|"]
     for name in experiments:
-        experiment = TRANSFER_SET_EXPERIMENTS[name]
-        rows = runs[(runs.experiment == name) & (runs.preset == preset) & (runs.model == "distilled")]
-        for label, column, published in experiment.quantities():
+        rows = rows_of(runs, name, preset, "distilled")
+        for label, column, published in TRANSFER_SET_EXPERIMENTS[name].quantities():
             shown = "—" if published is None else f"{published:g}"
             if rows.empty or column not in rows:
                 lines.append(f"| {name} | {label} | {shown} | not run | |")
@@ -168,29 +127,34 @@ def transfer_markdown(runs: pd.DataFrame, preset: str, experiments: tuple = tupl
     return f"`{preset}` preset, mean ± sd over seeds; {device}.\n\n" + "\n".join(lines) + "\n"
 
 
+def widths_of(rows: pd.DataFrame) -> list[str]:
+    """The student sizes among ``rows``, smallest first, e.g. ["30-30", "300-300", "800-800"]."""
+    return sorted(rows.hidden.unique(), key=lambda h: int(h.split("-")[0]))
+
+
 def temperature_markdown(runs: pd.DataFrame, preset: str) -> str:
     """Test errors per student size (columns) and T (rows), and the verdict on the paper's two claims."""
-    rows = runs[(runs.experiment == "temperature") & (runs.preset == preset)]
+    rows = rows_of(runs, "temperature", preset)
     if rows.empty:
         return "Temperature × student size: not run.\n"
-    widths = sorted(rows.hidden.unique(), key=lambda h: int(h.split("-")[0]))
+    widths = widths_of(rows)
+
+    def line(label: str, cells: pd.DataFrame) -> str:
+        return f"| {label} | " + " | ".join(mean_sd(cells[cells.hidden == h].test_errors) for h in widths) + " |"
+
     lines = ["| T | " + " | ".join(f"{h} (test errors)" for h in widths) + " |", "|---:|" + "---:|" * len(widths)]
-    alone = rows[rows.model == "baseline"]
-    lines.append(
-        "| student alone | " + " | ".join(mean_sd(alone[alone.hidden == h].test_errors) for h in widths) + " |"
-    )
+    lines.append(line("student alone", rows[rows.model == "baseline"]))
     distilled = rows[(rows.model == "distilled") & (rows.test_errors < COLLAPSED_ERRORS)]  # collapsed: named below
-    for t in sorted(distilled.temperature.astype(float).unique()):
-        at_t = distilled[distilled.temperature.astype(float) == t]
-        lines.append(f"| {t:g} | " + " | ".join(mean_sd(at_t[at_t.hidden == h].test_errors) for h in widths) + " |")
-    claims = [f"- {line}" for line in verdict(rows.to_dict("records"))]
+    temperatures = distilled.temperature.astype(float)
+    lines += [line(f"{t:g}", distilled[temperatures == t]) for t in sorted(temperatures.unique())]
     paper = (
         "Paper: with ≥ 300 units per layer all T above 8 give fairly similar results; "
         "with 30 units T in 2.5–4 works significantly better than higher or lower T."
     )
+    claims = "\n".join(f"- {claim}" for claim in verdict(rows.to_dict("records")))
     device = devices_of(runs, preset, ("temperature",))
     header = f"Test errors, `{preset}` preset, mean ± sd over seeds; {device}.\n\n"
-    return header + "\n".join(lines) + "\n\n" + paper + "\n\n" + "\n".join(claims) + "\n"
+    return header + "\n".join(lines) + f"\n\n{paper}\n\n{claims}\n"
 
 
 def with_accuracy(cifar: pd.DataFrame) -> pd.DataFrame:
@@ -246,12 +210,10 @@ def study_changes(row: pd.Series, start: dict) -> str:
 
 def study_cells(rows: pd.DataFrame, stage: str) -> pd.DataFrame:
     """One line per cell of the study: its change from the start, errors per seed, mean, and mean − start's."""
-    start = STUDY_START[stage]
-    rows = rows.assign(change=rows.apply(study_changes, axis=1, start=start)).sort_values("seed")
+    rows = rows.assign(change=rows.apply(study_changes, axis=1, start=STUDY_START[stage])).sort_values("seed")
     cells = rows.groupby("change", sort=False).val_errors.agg(["mean", "count", lambda e: ", ".join(map(str, e))])
     cells.columns = ["mean", "n", "per_seed"]
-    reference = cells["mean"].get("", float("nan"))
-    cells = cells.assign(difference=cells["mean"] - reference).reset_index()
+    cells = cells.assign(difference=cells["mean"] - cells["mean"].get("", float("nan"))).reset_index()
     return cells.assign(order=cells.change != "").sort_values(["order", "mean"]).drop(columns="order")
 
 

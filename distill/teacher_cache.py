@@ -1,12 +1,9 @@
 """Trained teachers, saved once and reused by every later run and experiment.
 
-A teacher is fully determined by its Stage (architecture, regularisers,
-optimisation), the seed and the exact training images; the cache key hashes
-all three. A file that does not load, or whose stored key differs from the one
-asked for, is reported and retrained, never used.
+A teacher is fully determined by its Stage (architecture, regularisers, optimisation), the seed and the exact
+training images; the cache key hashes all three. A file that does not load, or whose stored key differs from
+the one asked for, is reported and retrained, never used.
 """
-
-from __future__ import annotations
 
 import hashlib
 import json
@@ -26,9 +23,7 @@ _LATER_FIELDS = {"nesterov": True, "schedule": "warmup-linear", "drop_last": Tru
 
 def teacher_key(stage: ModelStage, seed: int, train_split: Split) -> str:
     settings = asdict(stage)
-    for name, default in _LATER_FIELDS.items():
-        if settings["train"][name] == default:
-            del settings["train"][name]
+    settings["train"] = {k: v for k, v in settings["train"].items() if k not in _LATER_FIELDS or v != _LATER_FIELDS[k]}
     split = split_fingerprint(train_split)
     fingerprint = {"stage": settings, "seed": seed, "train_size": split.pop("size"), **split}  # the first keys' names
     return hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()[:16]
@@ -36,11 +31,8 @@ def teacher_key(stage: ModelStage, seed: int, train_split: Split) -> str:
 
 def split_fingerprint(split: Split) -> dict:
     """A cheap identity of a split's images and labels (a different subset changes both sums)."""
-    return {
-        "size": len(split),
-        "images_sum": round(float(split.images.double().sum()), 3),
-        "labels_sum": int(split.labels.sum()),
-    }
+    images_sum = round(float(split.images.double().sum()), 3)
+    return {"size": len(split), "images_sum": images_sum, "labels_sum": int(split.labels.sum())}
 
 
 def save_teacher(path: Path, key: str, model: torch.nn.Module, row: dict) -> None:

@@ -1,17 +1,13 @@
 """§3's temperature × student size: which T suits a small student, and which a large one.
 
-The paper: "When the distilled net had 300 or more units in each of its two
-hidden layers, all temperatures above 8 gave fairly similar results. But when
-this was radically reduced to 30 units per layer, temperatures in the range 2.5
-to 4 worked significantly better than higher or lower temperatures."
+The paper: "When the distilled net had 300 or more units in each of its two hidden layers, all temperatures
+above 8 gave fairly similar results. But when this was radically reduced to 30 units per layer, temperatures
+in the range 2.5 to 4 worked significantly better than higher or lower temperatures."
 
-Each width gets a student trained alone (for reference) and one distilled
-student per temperature, from the same teacher, with the preset's student
-recipe. The verdict compares means over seeds against the seed-to-seed spread
-and says plainly whether each claim holds on our runs.
+Each width gets a student trained alone (for reference) and one distilled student per temperature, from the
+same teacher, with the preset's student recipe. The verdict compares means over seeds against the
+seed-to-seed spread and says plainly whether each claim holds on our runs.
 """
-
-from __future__ import annotations
 
 import math
 import statistics
@@ -41,47 +37,27 @@ def run_temperature_sweep(run: Run, preset: MnistPreset) -> list[dict]:
 COLLAPSED_ERRORS = 5000  # half the test set wrong: the student died (all ReLUs off), it did not learn badly
 
 
-def collapsed(rows: list[dict], column: str = "test_errors") -> list[dict]:
-    """Students that collapsed to a constant prediction. They say nothing about T and are left out of the
-    verdict, but counted and named in it."""
-    return [r for r in rows if r["model"] == "distilled" and float(r[column]) >= COLLAPSED_ERRORS]
-
-
-def errors_by_cell(rows: list[dict], column: str) -> dict[tuple[str, float | None], list[float]]:
-    """(hidden, T) -> errors of each seed, collapsed students left out; T is None for the students alone."""
-    cells = defaultdict(list)
-    for r in rows:
-        if r["model"] == "distilled" and float(r[column]) >= COLLAPSED_ERRORS:
-            continue
-        temperature = float(r["temperature"]) if r["model"] == "distilled" else None
-        cells[(r["hidden"], temperature)].append(float(r[column]))
-    return cells
-
-
-def pooled_sd(cells: dict, hidden: str) -> float:
-    """Seed-to-seed standard deviation, pooled over the distilled cells of one width (0 with one seed)."""
-    groups = [v for (h, t), v in cells.items() if h == hidden and t is not None and len(v) > 1]
-    dof = sum(len(v) - 1 for v in groups)
-    if dof == 0:
-        return 0.0
-    return math.sqrt(sum(statistics.variance(v) * (len(v) - 1) for v in groups) / dof)
-
-
 def verdict(rows: list[dict], column: str = "test_errors") -> list[str]:
     """One plain sentence per width: best T, and whether the paper's claim for that size holds.
 
-    "Significantly better" / "similar" use a rough two-standard-error rule: two
-    cells' means differ when they are more than 2·s·√(1/n_a + 1/n_b) apart, s being
-    the seed-to-seed sd pooled over that width's cells and n_a, n_b their seeds.
+    "Significantly better" / "similar" use a rough two-standard-error rule: two cells' means differ when they are more
+    than 2·s·√(1/n_a + 1/n_b) apart, s being the seed-to-seed sd pooled over that width's distilled cells (0 with one
+    seed) and n_a, n_b their seeds. Students that collapsed to a constant prediction say nothing about T: they are left
+    out, but named.
     """
-    cells = errors_by_cell(rows, column)
+    collapsed = [r for r in rows if r["model"] == "distilled" and float(r[column]) >= COLLAPSED_ERRORS]
     lines = []
     for hidden in dict.fromkeys(r["hidden"] for r in rows):
-        seeds = {t: v for (h, t), v in cells.items() if h == hidden and t is not None}
+        seeds = defaultdict(list)  # T -> errors of each seed
+        for r in rows:
+            if r["hidden"] == hidden and r["model"] == "distilled" and r not in collapsed:
+                seeds[float(r["temperature"])].append(float(r[column]))
         if not seeds:
             continue
         means = {t: statistics.mean(v) for t, v in seeds.items()}
-        sd = pooled_sd(cells, hidden)
+        groups = [v for v in seeds.values() if len(v) > 1]
+        dof = sum(len(v) - 1 for v in groups)
+        sd = math.sqrt(sum(statistics.variance(v) * (len(v) - 1) for v in groups) / dof) if dof else 0.0
 
         def margin(t_a: float, t_b: float) -> float:
             """Two standard errors of the difference between two cells' means."""
@@ -114,7 +90,7 @@ def verdict(rows: list[dict], column: str = "test_errors") -> list[str]:
                 " on these runs."
             )
         lines.append(text)
-    for r in collapsed(rows, column):
+    for r in collapsed:
         seed = f" seed {r['seed']}" if "seed" in r else ""
         lines.append(
             f"{r['hidden']} at T = {float(r['temperature']):g}{seed} collapsed ({float(r[column]):.0f} errors, "

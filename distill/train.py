@@ -1,18 +1,14 @@
 """The one training loop every model in this repository goes through.
 
-Fixed order per step: learning rate from the schedule → batch (slice of a
-randperm, jittered if asked) → forward (bf16 autocast if asked: hardware.py) → loss → step
-→ max-norm projection. Per epoch: evaluate, log, save the training state (if
-asked, for resuming: checkpoint.py), update the progress line. Training time
-is measured apart from evaluation.
+Per step: learning rate from the schedule → batch (slice of a randperm, jittered if asked) → forward
+(bf16 autocast if asked: hardware.py) → loss → step → max-norm projection. Per epoch: evaluate, log, save
+the training state (if asked, for resuming: checkpoint.py), update the progress line. Training time is
+measured apart from evaluation.
 """
-
-from __future__ import annotations
 
 import math
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -94,26 +90,14 @@ def count_errors(logits: torch.Tensor, labels: torch.Tensor) -> int:
     return int((logits.argmax(dim=1) != labels).sum())
 
 
-LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (logits of the batch, its indices) -> loss
-EvalFn = Callable[[torch.nn.Module], dict]  # model -> metrics logged each epoch, e.g. {"test_errors": 74}
-SaveFn = Callable[[dict], None]  # the training state after an epoch -> disk
-
-
-def train(
-    model: torch.nn.Module,
-    images: torch.Tensor,
-    loss_fn: LossFn,
-    cfg: TrainConfig,
-    evaluate: EvalFn,
-    description: str,
-    resume: dict | None = None,
-    save: SaveFn | None = None,
-) -> tuple[list[dict], float]:
+def train(model: torch.nn.Module, images: torch.Tensor, loss_fn, cfg: TrainConfig, evaluate, description: str,
+          resume: dict | None = None, save=None) -> tuple[list[dict], float]:  # fmt: skip
     """Train ``model`` on ``images`` (N, …) with ``loss_fn``; return per-epoch logs and train seconds.
 
-    ``loss_fn`` receives the batch's indices into ``images`` so that it can look up
-    whatever targets it needs: labels, the teacher's logits, or both. ``resume``:
-    a state that ``save`` received after some epoch; training goes on from the next.
+    ``loss_fn(logits, batch indices)`` gets the batch's indices into ``images`` so that it can look up whatever
+    targets it needs: labels, the teacher's logits, or both. ``evaluate(model)`` gives the metrics logged each
+    epoch, e.g. {"test_errors": 74}. ``save(state)`` receives the training state after each epoch; ``resume``: such
+    a state, and training goes on from the next epoch.
     """
     device = images.device
     optimizer = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov, fused=True)
@@ -125,9 +109,10 @@ def train(
         optimizer.load_state_dict(resume["optimizer"])
         set_rng_state(resume["rng"], device)
         history, train_seconds = resume["history"], resume["train_seconds"]
-    step = len(history) * steps_per_epoch  # where the learning-rate schedule is
-    progress = Progress(description, cfg.epochs, done=len(history))
-    for epoch in range(len(history) + 1, cfg.epochs + 1):
+    done = len(history)
+    step = done * steps_per_epoch  # where the learning-rate schedule is
+    progress = Progress(description, cfg.epochs, done)
+    for epoch in range(done + 1, cfg.epochs + 1):
         model.train()
         started = time.perf_counter()
         momentum = momentum_at(cfg, epoch)
@@ -164,40 +149,30 @@ def train(
             state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "rng": rng_state(device)}
             save({**state, "history": history, "train_seconds": train_seconds})
         progress.update(epoch, mean_loss, metrics)
-    progress.close()
+    progress.bar.close()
     return history, train_seconds
 
 
 class Progress:
     """A tqdm bar on a terminal; in a log file, a plain line every ~2 % of the epochs."""
 
-    def __init__(self, description: str, epochs: int, done: int = 0):
+    def __init__(self, description: str, epochs: int, done: int):
+        self.description, self.epochs, self.done, self.started = description, epochs, done, time.perf_counter()
         self.interactive = sys.stderr.isatty()
-        self.description, self.epochs, self.done = description, epochs, done
-        self.every = max(1, epochs // 50)
-        self.started = time.perf_counter()
-        self.bar = tqdm(
-            total=epochs, initial=done, desc=description, unit="epoch", disable=not self.interactive, leave=True
-        )
+        self.bar = tqdm(total=epochs, initial=done, desc=description, unit="epoch", disable=not self.interactive)
         if done:
             print(f"{description}: resumed after epoch {done}/{epochs} from its checkpoint", flush=True)
 
     def update(self, epoch: int, loss: float, metrics: dict) -> None:
         # "test_kl" is the student's KL(p‖q) to its teacher at T: say so on screen
         shown = {
-            k.replace("_kl", "_kl_to_teacher"): (f"{v:.4g}" if isinstance(v, float) else v) for k, v in metrics.items()
+            k.replace("_kl", "_kl_to_teacher"): f"{v:.4g}" if isinstance(v, float) else v for k, v in metrics.items()
         }
         self.bar.set_postfix(loss=f"{loss:.4g}", **shown)
         self.bar.update(1)
-        if not self.interactive and (epoch % self.every == 0 or epoch == self.epochs):
+        if not self.interactive and (epoch % max(1, self.epochs // 50) == 0 or epoch == self.epochs):
             elapsed = time.perf_counter() - self.started
             eta = elapsed / (epoch - self.done) * (self.epochs - epoch)
             fields = " ".join(f"{k}={v}" for k, v in shown.items())
-            print(
-                f"{self.description}: epoch {epoch}/{self.epochs} loss={loss:.4g} {fields} "
-                f"elapsed={elapsed:.0f}s eta={eta:.0f}s",
-                flush=True,
-            )
-
-    def close(self) -> None:
-        self.bar.close()
+            print(f"{self.description}: epoch {epoch}/{self.epochs} loss={loss:.4g} {fields} "
+                  f"elapsed={elapsed:.0f}s eta={eta:.0f}s", flush=True)  # fmt: skip

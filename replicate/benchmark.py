@@ -1,50 +1,40 @@
 """How fast is one epoch, and how far from the hardware's limit? (Not part of the tests.)
 
-For the teacher (784-1200-1200-10: dropout, ±2 px jitter, max-norm) and the
-distilled student (784-800-800-10, soft targets at T = 20), epochs of the
-60,000 MNIST training images at batch 100 are timed (median of --epochs) with
+For the teacher (784-1200-1200-10: dropout, ±2 px jitter, max-norm) and the distilled student (784-800-800-10,
+soft targets at T = 20), epochs of the 60,000 MNIST training images at batch 100 are timed (median of --epochs) in
 
-    ours        the training loop of distill/train.py: every image already a tensor
-                on the device, a batch is a slice of a randperm, jitter is one gather
-    dataloader  the conventional pipeline doing the same work: torchvision's MNIST with
-                transforms.RandomCrop(28, padding=2) (the same ±2 px shifts) and ToTensor,
-                a shuffling DataLoader, and the same model, optimiser, loss and max-norm
+    ours        distill/train.py's loop: every image already a tensor on the device, a batch is a slice of a
+                randperm, jitter is one gather
+    dataloader  the conventional pipeline doing the same work: torchvision's MNIST with RandomCrop(28, padding=2)
+                (the same ±2 px shifts) and ToTensor, a shuffling DataLoader, the same model, optimiser, loss, max-norm
 
-and compared with the matrix-multiply bound: the time the epoch's GEMMs alone
-take (forward, and backward to the weights and hidden units), measured at the
-same shapes and precision. Both pipelines run the same model step (dropout,
-GEMMs, optimiser, max-norm), so a leaner step shortens the DataLoader's epoch as
-much as ours; what the DataLoader adds is per-image work. The *shared-step
-ceiling*, (GEMM bound + DataLoader − ours) / GEMM bound, estimates the speed-up
-ours would have if that shared step cost only its GEMMs (it counts our own small
-data work, a slice and a gather, as part of the step, and assumes the DataLoader's
-work adds to the step's rather than overlapping it, true with 0 workers).
-With --bf16 every timing is repeated under bf16 autocast, and the teacher is
-trained for a short, fixed run in both precisions to show what bf16 does to its
-test errors.
+against the GEMM bound: the time the epoch's matrix multiplies alone take (forward, and backward to the weights and
+hidden units) at the same shapes and precision. Both pipelines run the same model step (dropout, GEMMs, optimiser,
+max-norm), so a leaner step shortens both epochs alike; what the DataLoader adds is per-image work. The *shared-step
+ceiling*, (GEMM bound + DataLoader − ours) / GEMM bound, estimates the speed-up ours would have if that step cost
+only its GEMMs (counting our slice and gather in the step, and the DataLoader's work as adding to the step's, not
+overlapping it: true with 0 workers). --bf16 repeats every timing under bf16 autocast, and trains the teacher
+briefly in both precisions to show what bf16 does to its test errors. Rows, with provenance, go to
+<out>/benchmark.csv, bf16_accuracy.csv and test_suite.csv; replicate/figures.py shows them in REPRODUCE.md.
 
     python replicate/benchmark.py --bf16                   # CPU or GPU, whichever --device auto picks
     python replicate/benchmark.py --device cpu --workers 0 2
     KD_PRECISION=fp32 python replicate/benchmark.py --test-suite   # wall time of README's test command
-
-Rows (with provenance) go to <out>/benchmark.csv; replicate/figures.py shows
-them in REPRODUCE.md.
 """
 
-import dataclasses
 import math
 import os
 import statistics
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
 import torch
+from torchvision import datasets, transforms
 
 from distill.cli import ScriptParser, setup
-from distill.data import DATA_DIR_ENV, resolve_data_dir
+from distill.data import DATA_DIR_ENV, Split, resolve_data_dir
 from distill.hardware import PRECISION_ENV, choose_precision, device_name
 from distill.losses import distillation_loss, hard_loss
 from distill.models import apply_max_norm
@@ -53,264 +43,117 @@ from distill.results import REPO_ROOT, append_rows, provenance
 from distill.train import count_errors, learning_rate, predict_logits, train
 
 MODELS = {"teacher": PAPER.teacher, "student": PAPER.distilled}
+TEST_COMMAND = "ruff check . && ruff format --check . && python -m pytest -q tests"  # as in README and CI
 
 
-def stage_for(model: str, bf16: bool, epochs: int = 1):
-    stage = MODELS[model]
-    return stage.with_train(bf16=bf16, epochs=epochs)
-
-
-def loss_for(model: str, labels: torch.Tensor, v: torch.Tensor):
-    """(logits, indices) -> loss: the teacher's on labels, the student's §2 loss on soft targets."""
+def loss_for(model: str, v: torch.Tensor | None):
+    """(logits, labels, indices) -> loss: the teacher's on the labels, the student's §2 loss on v[indices] too."""
     if model == "teacher":
-        return lambda z, i: hard_loss(z, labels[i])
-    return lambda z, i: distillation_loss(z, v[i], labels[i], PAPER.temperature, PAPER.hard_weight)
+        return lambda z, labels, i: hard_loss(z, labels)
+    return lambda z, labels, i: distillation_loss(z, v[i.to(v.device)], labels, PAPER.temperature, PAPER.hard_weight)
 
 
-def ours(model: str, bf16: bool, data, v: torch.Tensor, epochs: int) -> float:
-    """Median seconds per epoch of distill/train.py over ``epochs`` epochs (evaluation excluded)."""
-    stage = stage_for(model, bf16, epochs)
-    torch.manual_seed(0)
-    net = stage.build().to(data.train.images.device)
-    loss = loss_for(model, data.train.labels, v)
-    warm_up(net, data.train.images[:1000], loss, stage)
-    history, _ = train(net, data.train.images, loss, stage.train, lambda m: {}, f"ours {model}")
-    return statistics.median(h["epoch_seconds"] for h in history)
+def train_ours(model: str, bf16: bool, split: Split, v: torch.Tensor | None, epochs: int, description: str, seed=0):
+    """``model``'s paper recipe, ``epochs`` long, trained on ``split`` by distill/train.py: the net and its log."""
+    stage = MODELS[model].with_train(bf16=bf16, epochs=epochs)
+    torch.manual_seed(seed)
+    net, loss = stage.build().to(split.images.device), loss_for(model, v)
+    batch_loss = lambda z, i: loss(z, split.labels[i], i)
+    return net, train(net, split.images, batch_loss, stage.train, lambda _: {}, description)[0]
 
 
-def warm_up(net, images, loss, stage) -> None:
-    """A few steps first, so that one-off costs (allocator, kernel selection) are not timed."""
-    short = dataclasses.replace(stage.train, epochs=1, warmup=0.5)
-    train(net, images, loss, short, lambda m: {}, "warm-up")
-
-
-class Indexed(torch.utils.data.Dataset):
-    """A torchvision data set whose items also carry their index, to look up the teacher's logits."""
-
-    def __init__(self, dataset):
-        self.dataset = dataset
-
-    def __len__(self) -> int:
-        return len(self.dataset)
-
-    def __getitem__(self, index: int):
-        image, label = self.dataset[index]
-        return image, label, index
-
-
-def dataloader(
-    model: str, bf16: bool, data_dir: Path, device: torch.device, v: torch.Tensor, workers: int, epochs: int
-) -> float:
+def dataloader(model: str, bf16: bool, data_dir: Path, device, v: torch.Tensor, workers: int, epochs: int) -> float:
     """Median seconds per epoch of the conventional pipeline, doing what ours does step for step."""
-    from torchvision import datasets, transforms
-
-    stage = stage_for(model, bf16)
-    cfg = stage.train
+    cfg, loss_fn = MODELS[model].train, loss_for(model, v)
     augment = [transforms.RandomCrop(28, padding=cfg.jitter)] if cfg.jitter else []
-    dataset = datasets.MNIST(str(data_dir), train=True, transform=transforms.Compose([*augment, transforms.ToTensor()]))
+    mnist = datasets.MNIST(str(data_dir), train=True, transform=transforms.Compose([*augment, transforms.ToTensor()]))
     loader = torch.utils.data.DataLoader(
-        Indexed(dataset),
-        batch_size=cfg.batch_size,
-        shuffle=True,
-        drop_last=True,
-        num_workers=workers,
-        pin_memory=device.type == "cuda",
-        persistent_workers=workers > 0,  # started once, not once per epoch
-    )
+        torch.utils.data.StackDataset(mnist, range(len(mnist))),  # items ((image, label), index): index looks up v
+        batch_size=cfg.batch_size, shuffle=True, drop_last=True, num_workers=workers,
+        pin_memory=device.type == "cuda", persistent_workers=workers > 0,  # workers started once, not per epoch
+    )  # fmt: skip
     torch.manual_seed(0)
-    net = stage.build().to(device)
+    net = MODELS[model].build().to(device)
     optimizer = torch.optim.SGD(net.parameters(), lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov, fused=True)
-    total_steps = epochs * len(loader)
-    step, seconds = 0, []
-    for _ in range(epochs):
-        if step == 0:  # a few untimed steps first (workers started, allocator warm), as ours gets
-            for _, (images, _labels, _index) in zip(range(10), loader):
-                net(images.to(device)).sum().backward()
-            optimizer.zero_grad(set_to_none=True)
+    for _, ((images, _), _) in zip(range(10), loader):  # untimed steps (workers started, allocator warm), as ours gets
+        net(images.to(device)).sum().backward()
+    seconds = []
+    for epoch in range(epochs):
         started = time.perf_counter()
-        for images, labels, index in loader:
-            images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
+        for step, ((images, labels), index) in enumerate(loader, start=epoch * len(loader)):
             for group in optimizer.param_groups:
-                group["lr"] = learning_rate(cfg, step, total_steps)
+                group["lr"] = learning_rate(cfg, step, epochs * len(loader))
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-                logits = net(images)
-            if model == "teacher":
-                loss = hard_loss(logits, labels)
-            else:
-                loss = distillation_loss(logits, v[index.to(device)], labels, PAPER.temperature, PAPER.hard_weight)
+                logits = net(images.to(device, non_blocking=True))
+            loss = loss_fn(logits, labels.to(device, non_blocking=True), index)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             if cfg.max_norm is not None:
                 apply_max_norm(net, cfg.max_norm)
-            step += 1
         loss.item()  # waits for the GPU
         seconds.append(time.perf_counter() - started)
     return statistics.median(seconds)
 
 
 def gemm_bound(model: str, bf16: bool, device: torch.device, n_images: int, repeats: int = 50) -> tuple[float, float]:
-    """(seconds, GFLOP) of the epoch's matrix multiplies alone, timed at the model's shapes.
-
-    Per Linear layer of n_in → n_out and a batch of B: forward B·n_in·n_out
-    multiply-adds, the weight gradient as many, and the input gradient as many
-    again, except for the first layer (the images need no gradient).
-    """
-    cfg = MODELS[model].train
-    dtype = torch.bfloat16 if bf16 else torch.float32
-    widths = (28 * 28, *MODELS[model].hidden, 10)
-    batch = cfg.batch_size
-    layers = [(torch.randn(batch, n_in, device=device, dtype=dtype), torch.randn(n_out, n_in, device=device,
-              dtype=dtype), torch.randn(batch, n_out, device=device, dtype=dtype))
-              for n_in, n_out in zip(widths[:-1], widths[1:])]  # fmt: skip
-
-    def one_step():
-        for i, (x, w, grad_out) in enumerate(layers):
-            torch.nn.functional.linear(x, w)  # forward
-            grad_out.t() @ x  # weight gradient
-            if i > 0:
-                grad_out @ w  # input gradient
-
-    for _ in range(5):
-        one_step()
-    synchronize(device)
-    started = time.perf_counter()
-    for _ in range(repeats):
-        one_step()
-    synchronize(device)
+    """(seconds, GFLOP) of the epoch's matrix multiplies alone, timed at the model's shapes."""
+    batch, widths = MODELS[model].train.batch_size, (28 * 28, *MODELS[model].hidden, 10)
+    tensor = lambda *shape: torch.randn(shape, device=device, dtype=torch.bfloat16 if bf16 else torch.float32)
+    gemms = []  # (a, b) of each a @ b in a step: per layer the forward, the weight and the input gradient
+    for i, (n_in, n_out) in enumerate(zip(widths, widths[1:])):
+        x, w, grad_out = tensor(batch, n_in), tensor(n_out, n_in), tensor(batch, n_out)
+        gemms += [(x, w.t()), (grad_out.t(), x)] + ([(grad_out, w)] if i > 0 else [])  # images need no gradient
+    for n in (5, repeats):  # 5 untimed steps first, then the timed ones
+        started = time.perf_counter()
+        for a, b in gemms * n:
+            a @ b
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
     steps = n_images // batch
-    seconds = (time.perf_counter() - started) / repeats * steps
-    flop = sum(
-        2 * batch * n_in * n_out * (3 if i > 0 else 2) for i, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:]))
-    )
-    return seconds, flop * steps / 1e9
+    gflop = sum(2 * a.shape[0] * a.shape[1] * b.shape[1] for a, b in gemms) * steps / 1e9
+    return (time.perf_counter() - started) / repeats * steps, gflop
 
 
-def synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def short_run_errors(bf16: bool, data, epochs: int, seed: int) -> int:
-    """Test errors of the teacher after ``epochs`` epochs (its paper-preset recipe, shortened)."""
-    stage = stage_for("teacher", bf16, epochs)
-    torch.manual_seed(seed)
-    net = stage.build().to(data.train.images.device)
-    train(net, data.train.images, loss_for("teacher", data.train.labels, None), stage.train, lambda m: {}, "short run")
-    return count_errors(predict_logits(net, data.test.images), data.test.labels)
-
-
-def main(argv=None) -> int:
-    parser = ScriptParser(__doc__)
-    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="(default: auto)")
-    parser.add_argument(
-        "--data-dir", default=None, help=f"folder holding MNIST/raw/ (default: ${DATA_DIR_ENV} or ./data)"
-    )
-    parser.add_argument("--bf16", action="store_true", help="also time bf16 autocast, and compare its accuracy")
-    parser.add_argument(
-        "--workers", type=int, nargs="+", default=[0, 2], help="DataLoader worker counts to try (default: 0 2)"
-    )
-    parser.add_argument(
-        "--epochs", type=int, default=3, help="epochs timed per pipeline; the median is reported (default: 3)"
-    )
-    parser.add_argument("--models", nargs="+", choices=list(MODELS), default=list(MODELS), help="(default: both)")
-    parser.add_argument(
-        "--accuracy-epochs", type=int, default=3, help="length of the fp32-vs-bf16 teacher run (default: 3)"
-    )
-    parser.add_argument("--accuracy-seeds", type=int, nargs="+", default=[0, 1, 2], help="its seeds (default: 0 1 2)")
-    parser.add_argument(
-        "--out", default="results/benchmark", help="folder of benchmark.csv (default: results/benchmark)"
-    )
-    parser.add_argument(
-        "--test-suite",
-        action="store_true",
-        help="instead: time the README's test command, with this environment (KD_PRECISION, KD_DATA_DIR), "
-        "and log it to <out>/test_suite.csv",
-    )
-    args = parser.parse_args(argv)
-    if args.test_suite:
-        return time_test_suite(Path(args.out))
-    if min(args.workers) < 0:
-        parser.error("--workers must be >= 0")
-    if args.epochs < 1 or args.accuracy_epochs < 1:
-        parser.error("--epochs and --accuracy-epochs must be >= 1")
-    data = setup(args)
-    device = data.train.images.device
-    if args.bf16:  # timed whatever the hardware; says whether bf16 is native here, or will be slow
-        print(choose_precision("bf16", device)[1])
-    data_dir = resolve_data_dir(args.data_dir)
-    command = " ".join(["python replicate/benchmark.py", *(sys.argv[1:] if argv is None else argv)])
-    identity = {"benchmark_id": uuid.uuid4().hex[:12], "command": command}
-    timings = time_pipelines(args.models, args.bf16, args.workers, args.epochs, data, data_dir)
-    append_rows(Path(args.out) / "benchmark.csv", [{**identity, **r, **provenance(device)} for r in timings])
-    accuracy = []
-    if args.bf16:
-        accuracy = [
-            {"model": "teacher", "precision": "bf16" if bf16 else "fp32", "epochs": args.accuracy_epochs,
-             "seed": seed, "test_errors": short_run_errors(bf16, data, args.accuracy_epochs, seed)}
-            for seed in args.accuracy_seeds for bf16 in (False, True)
-        ]  # fmt: skip
-        rows = [{**identity, **r, **provenance(device)} for r in accuracy]
-        append_rows(Path(args.out) / "bf16_accuracy.csv", rows)
-    print_summary(timings, accuracy, device)
-    return 0
-
-
-TEST_COMMAND = "ruff check . && ruff format --check . && python -m pytest -q tests"  # as in README and CI
-
-
-def time_test_suite(out: Path) -> int:
-    """Run the README's test command from the repository root, and log its wall time and outcome."""
-    started = time.perf_counter()
-    done = subprocess.run(TEST_COMMAND, shell=True, cwd=REPO_ROOT, capture_output=True, text=True)
-    minutes = (time.perf_counter() - started) / 60
-    summary = (done.stdout.strip().splitlines() or [""])[-1]  # pytest's last line: "97 passed in 312.0s"
-    cpu = torch.device("cpu")
-    row = {
-        "command": TEST_COMMAND, "exit_status": done.returncode, "summary": summary, "wall_minutes": round(minutes, 2),
-        "precision": choose_precision(os.environ.get(PRECISION_ENV) or "auto", cpu)[0],
-        "data": "MNIST" if os.environ.get(DATA_DIR_ENV) or (REPO_ROOT / "data").is_dir() else "none",
-        **provenance(cpu),
-    }  # fmt: skip
-    append_rows(out / "test_suite.csv", [row])
-    print(f"{TEST_COMMAND}\n  {summary}, exit status {done.returncode}: {minutes:.1f} min on {row['device']}")
-    return done.returncode
-
-
-def time_pipelines(
-    models: list[str], bf16_too: bool, workers: list[int], epochs: int, data, data_dir: Path
-) -> list[dict]:
-    """One row per (model, precision, pipeline): seconds per epoch (the median of ``epochs``), next to the
-    best DataLoader and the GEMM bound."""
+def time_pipelines(models: list[str], bf16_too: bool, workers: list[int], epochs: int, data, data_dir: Path) -> list:
+    """One row per model, precision and pipeline: its median seconds per epoch, against the best DataLoader's
+    and the GEMM bound."""
     device, n_images = data.train.images.device, len(data.train)
     v = torch.randn(n_images, 10, device=device) * 5  # stand-in teacher logits: their values do not change the time
     rows = []
     for model in models:
-        for bf16 in (False, True) if bf16_too else (False,):
+        for precision in ("fp32", "bf16") if bf16_too else ("fp32",):
+            bf16 = precision == "bf16"
             bound, gflop = gemm_bound(model, bf16, device, n_images)
-            timed = {"ours": ours(model, bf16, data, v, epochs)}
+            train_ours(model, bf16, data.train.first(1000), v, 1, "warm-up")  # one-off costs (allocator, kernels)
+            _, history = train_ours(model, bf16, data.train, v, epochs, f"ours {model}")
+            timed = {"ours": statistics.median(h["epoch_seconds"] for h in history)}
             for n in workers:
                 timed[f"dataloader, {n} workers"] = dataloader(model, bf16, data_dir, device, v, n, epochs)
             best_dataloader = min(t for name, t in timed.items() if name != "ours")  # its fastest worker count
             for name, seconds in timed.items():
-                rows.append({
-                    "model": model, "precision": "bf16" if bf16 else "fp32", "pipeline": name,
-                    "epoch_seconds": round(seconds, 2), "epochs_timed": epochs,
-                    "speedup": round(best_dataloader / seconds, 2),
+                rows.append(r := {
+                    "model": model, "precision": precision, "pipeline": name, "epoch_seconds": round(seconds, 2),
+                    "epochs_timed": epochs, "speedup": round(best_dataloader / seconds, 2),
                     "gemm_bound_seconds": round(bound, 2), "times_gemm_bound": round(seconds / bound, 2),
-                    # both pipelines run the same model step, and a leaner step speeds the DataLoader's epoch
-                    # as much as ours: ours can gain about (GEMMs + the DataLoader's extra work) / GEMMs at most
                     "shared_step_ceiling": round((bound + best_dataloader - timed["ours"]) / bound, 2),
                     "gemm_gflop_per_epoch": round(gflop, 1), "gemm_gflops": round(gflop / bound, 1),
                     "batch_size": MODELS[model].train.batch_size, "threads": torch.get_num_threads(),
                 })  # fmt: skip
-                r = rows[-1]
-                print(
-                    f"{model:<8} {r['precision']}  {name:<22} {seconds:6.2f} s/epoch  "
-                    f"{r['speedup']:5.2f}× the best DataLoader  "
-                    f"{r['times_gemm_bound']:5.2f}× the GEMM bound ({bound:.2f} s at {gflop / bound:.0f} GFLOP/s)",
-                    flush=True,
-                )
+                print(f"{model:<8} {precision}  {name:<22} {seconds:6.2f} s/epoch  {r['speedup']:5.2f}× the best "
+                      f"DataLoader  {r['times_gemm_bound']:5.2f}× the GEMM bound ({bound:.2f} s at "
+                      f"{gflop / bound:.0f} GFLOP/s)", flush=True)  # fmt: skip
+    return rows
+
+
+def short_runs(data, epochs: int, seeds: list[int]) -> list[dict]:
+    """The teacher's test errors after ``epochs`` epochs of its paper recipe, for each seed in fp32 and in bf16."""
+    rows = []
+    for seed in seeds:
+        for precision in ("fp32", "bf16"):
+            net, _ = train_ours("teacher", precision == "bf16", data.train, None, epochs, "short run", seed)
+            errors = count_errors(predict_logits(net, data.test.images), data.test.labels)
+            rows.append(dict(model="teacher", precision=precision, epochs=epochs, seed=seed, test_errors=errors))
     return rows
 
 
@@ -321,27 +164,76 @@ def print_summary(timings: list[dict], accuracy: list[dict], device: torch.devic
         return
     print(f"\nTeacher epoch, {device_name(device)}:")
     for precision, r in ours.items():
-        print(
-            f"  {precision}: {r['epoch_seconds']:.2f} s, {r['speedup']:.2f}× the best DataLoader, "
-            f"{r['times_gemm_bound']:.2f}× its GEMM bound; {r['shared_step_ceiling']:.2f}× the DataLoader if the "
-            "model step both share were its bare GEMMs"
-        )
+        print(f"  {precision}: {r['epoch_seconds']:.2f} s, {r['speedup']:.2f}× the best DataLoader, "
+              f"{r['times_gemm_bound']:.2f}× its GEMM bound; {r['shared_step_ceiling']:.2f}× the DataLoader if the "
+              "model step both share were its bare GEMMs")  # fmt: skip
     if {"fp32", "bf16"} <= ours.keys():
         print(f"  bf16 runs {ours['fp32']['epoch_seconds'] / ours['bf16']['epoch_seconds']:.2f}× the speed of fp32")
     if accuracy:
         errors = {p: [r["test_errors"] for r in accuracy if r["precision"] == p] for p in ("fp32", "bf16")}
-        difference = statistics.mean(errors["bf16"]) - statistics.mean(errors["fp32"])
-        n = len(errors["fp32"])
-        if n > 1:  # the standard error of the difference of the two means, from the seeds' spread
+        difference, n = statistics.mean(errors["bf16"]) - statistics.mean(errors["fp32"]), len(errors["fp32"])
+        noise = "one seed: no noise estimate"
+        if n > 1:  # two standard errors of the difference of the two means, from the seeds' spread
             margin = 2 * math.sqrt(sum(statistics.variance(e) for e in errors.values()) / n)
             noise = f"{'within' if abs(difference) <= margin else 'beyond'} two standard errors, {margin:.1f}"
-        else:
-            noise = "one seed: no noise estimate"
-        print(
-            f"  test errors after {accuracy[0]['epochs']} epochs: fp32 {errors['fp32']}, bf16 {errors['bf16']}; "
-            f"bf16 − fp32 = {difference:+.1f} on average ({noise})"
-        )
+        print(f"  test errors after {accuracy[0]['epochs']} epochs: fp32 {errors['fp32']}, bf16 {errors['bf16']}; "
+              f"bf16 − fp32 = {difference:+.1f} on average ({noise})")  # fmt: skip
+
+
+def time_test_suite(out: Path) -> int:
+    """Run the README's test command from the repository root, and log its wall time and outcome."""
+    started = time.perf_counter()
+    done = subprocess.run(TEST_COMMAND, shell=True, cwd=REPO_ROOT, capture_output=True, text=True)
+    minutes = (time.perf_counter() - started) / 60
+    summary = (done.stdout.strip().splitlines() or [""])[-1]  # pytest's last line: "97 passed in 312.0s"
+    row = {
+        "command": TEST_COMMAND, "exit_status": done.returncode, "summary": summary, "wall_minutes": round(minutes, 2),
+        "precision": choose_precision(os.environ.get(PRECISION_ENV) or "auto", torch.device("cpu"))[0],
+        "data": "MNIST" if os.environ.get(DATA_DIR_ENV) or (REPO_ROOT / "data").is_dir() else "none",
+        **provenance(torch.device("cpu")),
+    }  # fmt: skip
+    row["command"] = TEST_COMMAND  # provenance's is this script's own command line
+    append_rows(out / "test_suite.csv", [row])
+    print(f"{TEST_COMMAND}\n  {summary}, exit status {done.returncode}: {minutes:.1f} min on {row['device']}")
+    return done.returncode
+
+
+def main(argv=None) -> int:
+    parser = ScriptParser(__doc__)
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="(default: auto)")
+    parser.add_argument("--data-dir", help=f"folder holding MNIST/raw/ (default: ${DATA_DIR_ENV} or ./data)")
+    parser.add_argument("--bf16", action="store_true", help="also time bf16 autocast, and compare its accuracy")
+    parser.add_argument("--workers", type=int, nargs="+", default=[0, 2], help="worker counts to try (default: 0 2)")
+    parser.add_argument("--epochs", type=int, default=3, help="epochs timed per pipeline, median reported (default: 3)")
+    parser.add_argument("--models", nargs="+", choices=list(MODELS), default=list(MODELS), help="(default: both)")
+    parser.add_argument("--accuracy-epochs", type=int, default=3, help="fp32-vs-bf16 teacher run length (default: 3)")
+    parser.add_argument("--accuracy-seeds", type=int, nargs="+", default=[0, 1, 2], help="its seeds (default: 0 1 2)")
+    parser.add_argument("--out", default="results/benchmark", help="folder of the CSVs (default: results/benchmark)")
+    parser.add_argument("--test-suite", action="store_true", help="instead: time the README's test command in this "
+                        "environment (KD_PRECISION, KD_DATA_DIR), and log it to <out>/test_suite.csv")  # fmt: skip
+    args = parser.parse_args(argv)
+    if args.test_suite:
+        return time_test_suite(Path(args.out))
+    if min(args.workers) < 0:
+        parser.error("--workers must be >= 0")
+    if min(args.epochs, args.accuracy_epochs) < 1:
+        parser.error("--epochs and --accuracy-epochs must be >= 1")
+    data = setup(args)
+    device, run_id = data.train.images.device, uuid.uuid4().hex[:12]
+    if args.bf16:  # timed whatever the hardware; says whether bf16 is native here, or will be slow
+        print(choose_precision("bf16", device)[1])
+
+    def log(name: str, rows: list[dict]) -> None:  # the run's id and command first, the rest of provenance last
+        p = provenance(device)
+        append_rows(Path(args.out) / name, [{"benchmark_id": run_id, "command": p["command"], **r, **p} for r in rows])
+
+    timings = time_pipelines(args.models, args.bf16, args.workers, args.epochs, data, resolve_data_dir(args.data_dir))
+    log("benchmark.csv", timings)
+    accuracy = short_runs(data, args.accuracy_epochs, args.accuracy_seeds) if args.bf16 else []
+    log("bf16_accuracy.csv", accuracy)
+    print_summary(timings, accuracy, device)
+    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

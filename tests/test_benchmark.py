@@ -1,8 +1,9 @@
-"""replicate/benchmark.py's arithmetic: the GEMM bound's FLOP count and the DataLoader pipeline's indices."""
+"""replicate/benchmark.py's arithmetic: the GEMM bound's FLOP count and the soft targets the indices look up."""
 
 import pytest
 import torch
 
+from distill.losses import distillation_loss, hard_loss
 from distill.models import count_parameters
 from distill.presets import PAPER
 from tests.conftest import load_script
@@ -17,11 +18,13 @@ def test_the_gemm_bound_counts_forward_and_backward_flops_of_every_layer_but_the
     assert gflop == pytest.approx(600 * 2 * (3 * weights - 784 * 1200) / 1e9)
 
 
-def test_the_dataloader_pipeline_hands_each_image_its_index_for_the_teacher_logits():
+def test_the_student_loss_looks_up_each_images_teacher_logits_by_its_index_and_the_teacher_loss_needs_none():
     benchmark = load_script("benchmark")
-    images = [(torch.full((1, 28, 28), float(i)), i % 10) for i in range(5)]
-    image, label, index = benchmark.Indexed(images)[3]
-    assert index == 3 and label == 3 and image[0, 0, 0] == 3
+    z, v = torch.randn(4, 10), torch.randn(20, 10)  # the logits of a batch of 4, the teacher's of 20 images
+    labels, index = torch.tensor([1, 2, 3, 4]), torch.tensor([7, 0, 19, 3])
+    expected = distillation_loss(z, v[index], labels, PAPER.temperature, PAPER.hard_weight)
+    assert torch.equal(benchmark.loss_for("student", v)(z, labels, index), expected)
+    assert torch.equal(benchmark.loss_for("teacher", None)(z, labels, index), hard_loss(z, labels))
 
 
 def test_bad_benchmark_flags_end_in_two_lines(capsys):

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 import torch
 
-from distill import hardware
+from distill import hardware, tables
 from distill.presets import CIFAR_PAPER, PAPER, with_precision
 from tests.conftest import load_script, read_rows
 
@@ -59,12 +59,11 @@ def test_with_precision_sets_every_stage_and_nothing_else():
 
 
 def test_old_rows_read_cfg_bf16_as_their_precision():
-    figures = load_script("figures")
     old_and_new = pd.DataFrame(
         {"cfg_bf16": [True, False, None], "precision": [None, None, "fp32"], "model": ["teacher"] * 3}
     )
-    assert list(figures.with_precision(old_and_new).precision) == ["bf16", "fp32", "fp32"]
-    assert list(figures.with_precision(old_and_new.drop(columns="precision")).precision) == ["bf16", "fp32", "fp32"]
+    assert list(tables.with_precision(old_and_new).precision) == ["bf16", "fp32", "fp32"]
+    assert list(tables.with_precision(old_and_new.drop(columns="precision")).precision) == ["bf16", "fp32", "fp32"]
 
 
 @pytest.mark.slow

@@ -161,19 +161,24 @@ def fp32_markdown(results: Path) -> str:
     timed = read_optional(results / "benchmark" / "test_suite.csv", required)
     if timed is None:
         return f"{fp32}\nTest suite: not timed yet.\n"
+    devices = "; ".join(sorted(set(timed.device)))
     lines = [
-        "| test command | precision | MNIST | outcome | wall time (min) | device | commit |",
-        "|---|---|---|---|---:|---|---|",
-        *(f"| `{shown(r.command)}` | {r.precision} | {r.data} | {r.summary} | {r.wall_minutes:.1f} | {r.device} "
-          f"| {r.git_commit} |" for r in timed.itertuples()),
-    ]  # fmt: skip
+        f"README's test command (`benchmark.py --test-suite`) on {devices}:\n",
+        "| precision | MNIST | outcome | wall time (min) | commit |",
+        "|---|---|---|---:|---|",
+        *(
+            f"| {r.precision} | {r.data} | {r.summary} | {r.wall_minutes:.1f} | {r.git_commit} |"
+            for r in timed.itertuples()
+        ),
+    ]
     return f"{fp32}\n" + "\n".join(lines) + "\n"
 
 
 def wall_times_markdown(results: Path) -> str:
-    """Every logged invocation of the replicate/ scripts: command, device, commit, wall time."""
+    """Every logged invocation of the replicate/ scripts (superseded ones aside): command, device, commit, time."""
     lines = ["| command | device | commit | wall time (min) |", "|---|---|---|---:|"]
-    for path in sorted(results.glob("*/wall_times.csv")) + sorted(results.glob("*/*/wall_times.csv")):
+    paths = sorted(results.glob("*/wall_times.csv")) + sorted(results.glob("*/*/wall_times.csv"))
+    for path in [p for p in paths if p.parent.name != "superseded"]:
         for r in read_csv(path, ["command", "wall_minutes", "device", "git_commit"]).itertuples():
             lines.append(f"| `{shown(r.command)}` | {r.device} | {r.git_commit[:7]} | {r.wall_minutes:.1f} |")
     return "\n".join(lines) + "\n"

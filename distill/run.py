@@ -63,37 +63,40 @@ class Run:
 
     def distill(self, stage: ModelStage, temperature: float, hard_weight: float,
                 transfer: tuple[Split, torch.Tensor] | None = None, after_training=None, soft_weight: float = 1.0,
-                soft_term=soft_loss, columns: dict | None = None) -> nn.Module:  # fmt: skip
+                soft_term=soft_loss, columns: dict | None = None, **fit_options) -> nn.Module:  # fmt: skip
         """Train a student on soft_weight·T²·KL(p‖q) + hard_weight·CE(labels) over the transfer set (§2). ``transfer``:
         the images the student learns from and the teacher's v on them (default: all training images, as in the headline
-        experiment). ``soft_term``: the soft term, logged by name."""
+        experiment). ``soft_term``: the soft term, logged by name. ``fit_options``: passed on to ``fit``."""
         if self.teacher_logits is None:
             raise RuntimeError("use_teacher() must come before distill()")
         split, v = transfer or (self.train_split, self.teacher_logits[0])
         weights = {"hard_weight": hard_weight, "soft_weight": soft_weight}
         loss = lambda z, i: distillation_loss(z, v[i], split.labels[i], temperature, **weights, soft_term=soft_term)
         columns = {"temperature": temperature, **weights, "soft_term": soft_term.__name__, **(columns or {})}
-        return self.fit("distilled", stage, loss, columns, (split, v), after_training, kl_temperature=temperature)
+        return self.fit("distilled", stage, loss, columns, (split, v), after_training, temperature, **fit_options)
 
     def fit(self, model_name: str, stage: ModelStage, loss_fn, columns: dict | None = None,
             transfer: tuple[Split, torch.Tensor] | None = None, after_training=None,
-            kl_temperature: float | None = None) -> nn.Module:  # fmt: skip
+            kl_temperature: float | None = None, seed: int | None = None,
+            log_train_errors: bool = False) -> nn.Module:  # fmt: skip
         """Train one model on ``transfer`` (default: all training images), log its row and curve, return it.
 
         ``after_training(model)`` may return more columns for the row (e.g. the bias-offset results).
         ``kl_temperature``: the T at which the model's KL to the teacher is logged (every epoch, and at the end on both
         splits); students alone get their experiment's T, so that their KL is comparable with the distilled students'.
-        None: no KL (the teacher itself).
+        None: no KL (the teacher itself). ``seed``: of the initial weights and batches, if not the run's (the members
+        of an ensemble). ``log_train_errors``: log the errors on the training images too, every epoch (overfitting?).
         """
         if kl_temperature is not None and self.teacher_logits is None:
             raise RuntimeError("a KL to the teacher needs use_teacher() first")
         split, v = transfer or (self.train_split, None)
         columns = columns or {}
-        torch.manual_seed(self.seed)  # same seed per stage: both students start from the same weights
+        seed = self.seed if seed is None else seed
+        torch.manual_seed(seed)  # same seed per stage: both students start from the same weights
         device = split.images.device
         model = stage.build().to(device)
-        description = f"{model_name} {stage.columns()['hidden']} seed {self.seed}"
-        checkpoint = self.checkpoint(model_name, stage, columns, split, kl_temperature)
+        description = f"{model_name} {stage.columns()['hidden']} seed {seed}"
+        checkpoint = self.checkpoint(model_name, stage, columns, split, kl_temperature, seed)
         resume = checkpoint.load(device) if checkpoint else None
         run_id = resume["run_id"] if resume else uuid.uuid4().hex[:12]  # a resumed stage keeps its run_id
         save = (lambda state: checkpoint.save({**state, "run_id": run_id})) if checkpoint else None
@@ -103,19 +106,23 @@ class Run:
             metrics = {f"{self.eval_name}_errors": count_errors(logits, self.eval_split.labels)}
             if kl_temperature is not None:
                 metrics[f"{self.eval_name}_kl"] = kl_divergence(logits, self.teacher_logits[1], kl_temperature).item()
+            if log_train_errors:
+                metrics["train_errors"] = count_errors(predict_logits(model, split.images), split.labels)
             return metrics
 
         history, seconds = train(
             model, split.images, loss_fn, stage.train, evaluate, description, resume=resume, save=save
         )
         errors = history[-1][f"{self.eval_name}_errors"]
+        best = min(history, key=lambda h: h[f"{self.eval_name}_errors"])  # reported, never used to choose a model
         row = {
             "run_id": run_id, "experiment": self.experiment, "model": model_name, **stage.columns(),
             "temperature": "", "hard_weight": "", **columns,
-            "seed": self.seed, "preset": self.preset_name, "epochs": stage.train.epochs,
+            "seed": seed, "preset": self.preset_name, "epochs": stage.train.epochs,
             "precision": "bf16" if stage.train.bf16 else "fp32", "eval_split": self.eval_name, "train_size": len(split),
             f"{self.eval_name}_errors": errors,
             f"{self.eval_name}_error_pct": round(100 * errors / len(self.eval_split), 3),
+            f"best_{self.eval_name}_errors": best[f"{self.eval_name}_errors"], "best_epoch": best["epoch"],
             "train_seconds": round(seconds, 1),
             **self.agreement_with_teacher(model, split.images, v, kl_temperature),
             **(after_training(model) if after_training else {}),
@@ -124,13 +131,13 @@ class Run:
         }  # fmt: skip
         # once per run_id: a rerun after a crash between the two appends completes the logs, not doubles them
         log_once(self.runs_csv, [row])
-        identity = {"run_id": run_id, "model": model_name, "seed": self.seed, "preset": self.preset_name}
+        identity = {"run_id": run_id, "model": model_name, "seed": seed, "preset": self.preset_name}
         log_once(self.epochs_csv, [{**identity, **h} for h in history])
         self.rows.append(row)
         print(f"{description}: {self.eval_name} errors {errors} (trained in {seconds:.0f} s)", flush=True)
         return model
 
-    def checkpoint(self, model_name: str, stage: ModelStage, columns: dict, split: Split, kl_temperature):
+    def checkpoint(self, model_name: str, stage: ModelStage, columns: dict, split: Split, kl_temperature, seed=None):
         """This stage's checkpoint, fingerprinted by everything that determines its training and its logs; None
         without a checkpoint folder. Deleted when the command has finished (Checkpoints.remove_used)."""
         if self.checkpoints is None:
@@ -145,11 +152,13 @@ class Run:
             "eval": {"name": self.eval_name, **split_fingerprint(self.eval_split)},
         }
         # its name tells it apart from the other stages of one command, e.g. main-paper-seed0-teacher-1200-1200
-        name = [self.experiment, self.preset_name, f"seed{self.seed}", model_name, stage.columns()["hidden"]]
+        name = [self.experiment, self.preset_name, f"seed{self.seed if seed is None else seed}", model_name,
+                stage.columns()["hidden"]]  # fmt: skip
         if "temperature" in columns:
             name.append(f"T{columns['temperature']:g}")
-        if "recipe" in columns:
-            name.append(columns["recipe"])
+        name += [columns[key] for key in ("recipe", "data_share") if key in columns]
+        if columns.get("soft_term", "soft_loss") != "soft_loss":
+            name.append(columns["soft_term"])
         return self.checkpoints.stage("-".join(name), fingerprint)
 
     def agreement_with_teacher(self, student: nn.Module, transfer_images, v_transfer, temperature) -> dict:

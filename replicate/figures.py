@@ -18,6 +18,7 @@ Running it twice on the same CSVs gives the same files.
 """
 
 import csv
+import math
 import re
 import sys
 from pathlib import Path
@@ -248,9 +249,31 @@ def glance_markdown(runs: pd.DataFrame, cifar: pd.DataFrame | None, preset: str)
         if " best T = " in claim
     ] or claims
     lines.append(f"| temperature × size | 30 units: T 2.5–4 best; ≥ 300: all T above 8 similar | {'; '.join(short)} |")
+    lines += glance_other_claims(runs, preset)
     measured = "not run on real CIFAR-10 yet (see REPRODUCE.md)" if cifar is None or cifar.empty else "see SUMMARY"
     lines.append(f"| CIFAR-10 tutorial example | no accuracy given | {measured} |")
     return "\n".join(lines) + "\n"
+
+
+def glance_other_claims(runs: pd.DataFrame, preset: str) -> list[str]:
+    """§4's ensemble, §5's 3 % and §2.1's limit, each in one line: the share kept or recovered, or the trend."""
+    lines = []
+    for claim, table in (
+        ("§4 ensemble → one net: share of its gain kept", tables.ensemble_markdown),
+        ("§5 soft targets on 3 % of the data: share of the gap recovered", tables.few_data_markdown),
+    ):
+        text = table(runs, preset)
+        found = re.search(r"published (\d+ %), measured (.*?) per seed", text)
+        lines.append(f"| {claim} | {found[1]} | {found[2]} |" if found else f"| {claim} | — | not run |")
+    rows = tables.rows_of(runs, "logits", preset, "distilled")
+    rms = (
+        rows.groupby(rows.temperature.astype(float)).logit_rms_to_matching.mean()
+        if "logit_rms_to_matching" in rows
+        else []
+    )
+    trend = ", ".join(f"T {t:g}: {r:.2f}" for t, r in dict(rms).items() if not math.isnan(r)) or "not run"
+    lines.append(f"| §2.1 high T → logit matching: RMS logit difference | shrinks as T grows | {trend} |")
+    return lines
 
 
 def plot_headline(runs: pd.DataFrame, preset: str) -> plt.Figure:
@@ -373,6 +396,42 @@ def plot_study(study: tuple[pd.DataFrame, pd.DataFrame] | None) -> plt.Figure | 
     return fig
 
 
+def plot_few_data(runs: pd.DataFrame, epochs: pd.DataFrame | None, preset: str) -> plt.Figure | str:
+    """§5: test (solid) and training (dashed) errors per epoch of the students on 3 % of the images."""
+    rows = tables.rows_of(runs, "fewdata", preset)
+    rows = rows[rows.get("data_share", pd.Series(dtype=str)) == "3%"] if len(rows) else rows
+    if rows.empty or epochs is None or "train_errors" not in epochs:
+        return "no run of --experiment fewdata logged"
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    for (model, color), label in zip((("baseline", ORANGE), ("distilled", BLUE)), ("hard targets", "soft targets")):
+        for i, run in enumerate(rows[rows.model == model].itertuples()):
+            curve = epochs[epochs.run_id == run.run_id]
+            ax.plot(curve.epoch, curve.test_errors, color=color, lw=1, label=f"{label}: test" if i == 0 else None)
+            ax.plot(curve.epoch, curve.train_errors * 10_000 / run.train_size, color=color, lw=1, ls="--",
+                    label=f"{label}: its {run.train_size} training images" if i == 0 else None)  # fmt: skip
+    ax.set_yscale("symlog", linthresh=10)  # the hard student reaches 0 training errors
+    ax.set(xlabel="epoch", ylabel="errors per 10,000 images")
+    ax.set_title("The student on 3 % of MNIST: no early stopping", fontsize=9)
+    ax.legend(fontsize=7, frameon=False)
+    return fig
+
+
+def plot_logit_matching(runs: pd.DataFrame, preset: str) -> plt.Figure | str:
+    """§2.1: how far each distilled student's logits are from the logit-matching student's, against T."""
+    rows = tables.rows_of(runs, "logits", preset, "distilled")
+    rows = rows[rows.get("soft_term") != "logit_matching_loss"] if len(rows) else rows
+    if rows.empty or "logit_rms_to_matching" not in rows:
+        return "no run of --experiment logits logged"
+    fig, ax = plt.subplots(figsize=(4.8, 3.4))
+    temperatures = rows.temperature.astype(float)
+    ax.scatter(temperatures, rows.logit_rms_to_matching, color="black", s=12, zorder=3)
+    means = rows.groupby(temperatures).logit_rms_to_matching.mean()
+    ax.plot(means.index, means.values, color=BLUE, lw=1)
+    ax.set(xscale="log", xlabel="temperature T", ylabel="RMS logit difference")
+    ax.set_title("Distilled students against the logit-matching one\n(test images; dots: seeds)", fontsize=9)
+    return fig
+
+
 def plot_limit() -> plt.Figure:
     fig, ax = plt.subplots(figsize=(6.4, 3.4))
     plot_logit_matching_limit(ax, [1, 1.5, 2, 3, 5, 8, 12, 20, 30, 50, 80, 130, 200])
@@ -440,6 +499,12 @@ def main(argv=None) -> int:
         f"## MNIST §3, transfer set without 3s (omit3) and with only 7s and 8s (only78), `{preset}` preset\n\n"
         f"{transfer}",
         f"## MNIST §3, temperature × student size, `{preset}` preset\n\n{temperature}",
+        f"## §4, Table 1 on MNIST: an ensemble distilled into one net\n\n{tables.ensemble_markdown(runs, preset)}",
+        f"## §5, Table 5 on MNIST: soft targets from 3 % of the data\n\n{tables.few_data_markdown(runs, preset)}\n"
+        "![learning curves on 3 % of the data](../figures/mnist_few_data.png)\n",
+        "## §2.1 on MNIST: high-T distillation becomes logit matching\n\n"
+        f"{tables.logit_matching_markdown(runs, preset)}\n"
+        "![distillation against logit matching](../figures/mnist_logit_matching.png)\n",
         f"## CIFAR-10: a distillation tutorial's CNN example\n\n{tables.cifar_markdown(cifar)}",
     ]
     documents = {results / "SUMMARY.md": "\n".join(sections)}  # path -> new text
@@ -472,6 +537,8 @@ def main(argv=None) -> int:
         "mnist_temperature.png": plot_temperature(runs, preset),
         "cifar10.png": plot_cifar(cifar),
         "validation_study.png": plot_study(study),
+        "mnist_few_data.png": plot_few_data(runs, epochs, preset),
+        "mnist_logit_matching.png": plot_logit_matching(runs, preset),
         "logit_matching_limit.png": plot_limit(),
         "dark_knowledge.png": plot_teacher_soft_targets(args.data_dir, Path(args.cache_dir)),
     }

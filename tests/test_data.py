@@ -171,3 +171,14 @@ def test_jittered_copies_follow_the_originals_each_a_shift_of_its_image():
         assert abs(int(rows.min()) - 3) <= 2 and abs(int(cols.min()) - 3) <= 2
     assert not torch.equal(enlarged.images[5:], images.repeat(3, 1, 1))  # shifted, not copied
     assert torch.equal(with_jittered_copies(split, 3, 2, seed=0).images, enlarged.images)  # fixed by the seed
+
+
+def test_the_3_percent_subset_is_class_balanced_sorted_and_fixed_by_the_seed():
+    from distill.few_data import balanced_subset
+
+    labels = torch.arange(10).repeat_interleave(torch.arange(100, 200, 10))  # unequal classes: 100 … 190 images
+    index = balanced_subset(labels, 0.03, seed=0)
+    assert torch.equal(torch.bincount(labels[index]), torch.full((10,), round(0.03 * len(labels) / 10)))
+    assert torch.equal(index, index.sort().values) and len(index.unique()) == len(index)
+    assert torch.equal(index, balanced_subset(labels, 0.03, seed=0))
+    assert not torch.equal(index, balanced_subset(labels, 0.03, seed=1))

@@ -266,3 +266,10 @@ def test_the_study_table_names_each_change_and_compares_it_with_the_start():
     assert "| soft term logit matching (§2.1) | 120 | 120.0 | +10.0 |" in text
     assert "| epochs 5, jittered copies 9 (departs from §3) | 90 | 90.0 | -20.0 |" in text
     assert "| student alone (labels only), epochs 50 | 150 | 150.0 | +40.0 |" in text
+
+
+def test_the_share_kept_counts_errors_and_accuracies_alike():
+    from distill.tables import kept_share
+
+    assert kept_share(58.9, 61.1, 60.8) == pytest.approx(0.8636, abs=1e-4)  # Table 1's accuracies: 86 % kept
+    assert kept_share(140, 120, 125) == pytest.approx(0.75)  # errors fall as nets improve: 15 of 20 kept

@@ -138,3 +138,14 @@ def test_alpha_weighted_loss_of_the_cifar_recipes():
     torch.testing.assert_close(corrected, 0.7 * soft_loss(z, v, 20.0) + 0.3 * F.cross_entropy(z, labels))
     tutorial = distillation_loss(z, v, labels, 20.0, hard_weight=0.3, soft_weight=0.7, soft_term=tutorial_soft_loss)
     torch.testing.assert_close(tutorial, 0.7 * 0.2 * soft_loss(z, v, 20.0) + 0.3 * F.cross_entropy(z, labels))
+
+
+def test_the_ensembles_soft_targets_are_its_members_mean_softmax_at_T():
+    """§4: the ensemble predicts with the arithmetic mean of its members' distributions, at T for its soft targets."""
+    from distill.ensemble import ensemble_logits
+
+    members = [torch.randn(6, N_CLASSES, dtype=torch.float64) * 3 for _ in range(4)]
+    for T in (1.0, 20.0):
+        v = ensemble_logits(members, T)
+        mean = torch.stack([torch.softmax(z / T, dim=1) for z in members]).mean(0)
+        assert torch.allclose(torch.softmax(v / T, dim=1), mean)

@@ -178,9 +178,10 @@ def test_every_experiment_runs_on_real_mnist_and_reuses_one_teacher(mnist_root, 
     args = ["--preset", "smoke", "--experiment", "all", "--device", "cpu", "--data-dir", str(mnist_root)]
     assert load_script("mnist").main(args + ["--out", str(out), "--cache-dir", str(tmp_path / "cache")]) == 0
     printed = capsys.readouterr().out
-    assert printed.count("teacher seed 0: loaded from") == 3  # trained once, for main; reused three times
+    assert printed.count("teacher seed 0: loaded from") == 5  # trained once, for main; reused by all but the ensemble
     rows = read_rows(out / "runs.csv")
-    by_experiment = {e: [r for r in rows if r["experiment"] == e] for e in ("main", "omit3", "only78", "temperature")}
+    experiments = ("main", "omit3", "only78", "temperature", "ensemble", "fewdata", "logits")
+    by_experiment = {e: [r for r in rows if r["experiment"] == e] for e in experiments}
     assert [r["model"] for r in rows].count("teacher") == 1
 
     (omit3,) = by_experiment["omit3"]
@@ -198,6 +199,19 @@ def test_every_experiment_runs_on_real_mnist_and_reuses_one_teacher(mnist_root, 
     assert len(omit3_sweep) == 121 and min(int(s["test_errors"]) for s in omit3_sweep) == int(
         omit3["test_optimal_test_errors"]
     )
+    *members, ensemble, distilled = by_experiment["ensemble"]
+    assert [int(m["seed"]) for m in members] == list(range(10)) and {m["model"] for m in members} == {"baseline"}
+    assert ensemble["model"] == "ensemble" and ensemble["members"] == "10" and distilled["model"] == "distilled"
+    hard, soft, full = by_experiment["fewdata"]
+    assert (hard["data_share"], soft["data_share"], full["data_share"]) == ("3%", "3%", "100%")
+    assert hard["train_size"] == soft["train_size"] == "60" and full["train_size"] == "2000"  # 3 % of the smoke set
+    assert hard["epochs"] == soft["epochs"] == "40"  # as many SGD steps as the student on all of it: 2 × 20 = 40 × 1
+    curves = read_rows(out / "epochs.csv")
+    assert all(c["train_errors"] != "" for c in curves if c["run_id"] in (hard["run_id"], soft["run_id"]))
+    matched, *distilled_at = by_experiment["logits"]
+    assert matched["soft_term"] == "logit_matching_loss" and matched["logit_rms_to_matching"] == ""
+    assert [float(r["temperature"]) for r in distilled_at] == [5, 20, 50, 100]
+    assert all(float(r["logit_rms_to_matching"]) >= 0 for r in distilled_at)
     assert (
         "chosen on test (as the paper)" in printed
         and "prior matching" in printed

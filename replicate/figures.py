@@ -506,6 +506,9 @@ def main(argv=None) -> int:
         f"{tables.logit_matching_markdown(runs, preset)}\n"
         "![distillation against logit matching](../figures/mnist_logit_matching.png)\n",
         f"## CIFAR-10: a distillation tutorial's CNN example\n\n{tables.cifar_markdown(cifar)}",
+        "## Precision: fp32 against bf16 (validation split), and fp32 runs\n\n"
+        f"{precision_markdown(results)}\n{fp32_markdown(results)}",
+        f"## Speed: our loop against a DataLoader pipeline\n\n{benchmark_markdown(results)}",
     ]
     documents = {results / "SUMMARY.md": "\n".join(sections)}  # path -> new text
     reproduce, readme = Path(args.reproduce), Path(args.readme)
@@ -514,13 +517,10 @@ def main(argv=None) -> int:
             "reproduce-mnist": summary,
             "reproduce-study": study_table,
             "reproduce-quick": tables.preset_summary(runs, "quick"),
-            "reproduce-precision": precision_markdown(results),
-            "reproduce-fp32": fp32_markdown(results),
             "reproduce-transfer": transfer,
             "reproduce-temperature": temperature,
             "reproduce-cifar10": tables.cifar_markdown(cifar),
             "reproduce-wall-times": wall_times_markdown(results),
-            "reproduce-benchmark": benchmark_markdown(results),
         })  # fmt: skip
     if readme.exists() and "<!-- headline:start -->" in readme.read_text():
         documents[readme] = replace_blocks(readme.read_text(), {

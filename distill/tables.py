@@ -187,12 +187,13 @@ def cifar_markdown(cifar: pd.DataFrame | None) -> str:
 STUDY_START = {
     "teacher": {"epochs": 150, "cfg_lr": 0.05, "cfg_max_norm": 3.5, "cfg_momentum": 0.9, "cfg_momentum_ramp": 0},
     "students": {
-        "model": "distilled", "temperature": 20.0, "hard_weight": 0.1, "cfg_lr": 0.1, "epochs": 50,
-        "cfg_batch_size": 100, "soft_term": "soft_loss", "jittered_copies": 0,
+        "teacher_epochs": 150, "model": "distilled", "temperature": 20.0, "hard_weight": 0.1, "cfg_lr": 0.1,
+        "epochs": 50, "cfg_batch_size": 100, "soft_term": "soft_loss", "jittered_copies": 0,
     },
 }  # fmt: skip
 SETTING_NAMES = {
-    "epochs": "epochs", "cfg_lr": "lr", "cfg_max_norm": "max-norm", "cfg_momentum": "momentum",
+    "teacher_epochs": "teacher epochs", "epochs": "epochs", "cfg_lr": "lr", "cfg_max_norm": "max-norm",
+    "cfg_momentum": "momentum",
     "cfg_momentum_ramp": "ramp epochs", "temperature": "T", "hard_weight": "hard weight",
     "cfg_batch_size": "batch", "soft_term": "soft term", "jittered_copies": "jittered copies",
 }  # fmt: skip

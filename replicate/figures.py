@@ -96,7 +96,10 @@ def study_rows(results: Path) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     if rows is None:
         return None
     teachers = pd.concat([rows[rows.model == "teacher"], read_optional(folder / "teacher_tuning.csv", required)])
-    return teachers, rows[rows.model != "teacher"]
+    # a student learnt from the teacher logged last before it for its seed (tune.py logs, or finds, it first)
+    is_teacher = rows.model == "teacher"
+    teacher_epochs = rows.epochs.where(is_teacher).groupby(rows.seed).ffill()
+    return teachers, rows[~is_teacher].assign(teacher_epochs=teacher_epochs[~is_teacher])
 
 
 def fp32_bf16_lines(errors: pd.DataFrame, kl: pd.DataFrame | None = None) -> list[str]:

@@ -44,6 +44,10 @@ students() {  # each factor varied alone around T = 20, hard weight 0.1, lr 0.1,
     students_of_150 --epochs 50 --jittered-copies 9     # diagnostic only: departs from §3
 }
 
+students_of_300() {  # does the longer-trained teacher teach better? (its students, same recipe)
+    cell --students --teacher-epochs 300 --epochs 50
+}
+
 run_all() {  # the commands on stdin, JOBS at a time; a failed one is reported and does not stop the others
     xargs -P "$JOBS" -I{} sh -c '{} || echo "FAILED: {}" >&2'
 }
@@ -53,6 +57,7 @@ if [ "$JOBS" -gt 1 ]; then  # the teacher variants beside the rest; the students
     teachers | run_all
     students | run_all
     wait
+    students_of_300 | run_all
 else
-    { teachers; teacher_variants; students; } | run_all
+    { teachers; teacher_variants; students; students_of_300; } | run_all
 fi

@@ -103,6 +103,9 @@ def with_precision(table: pd.DataFrame) -> pd.DataFrame:
 
 def latest(runs: pd.DataFrame) -> pd.DataFrame:
     runs = with_precision(runs)
+    if "soft_term" in runs:  # §2's soft term: unnamed in the oldest rows, "paper" in later ones
+        soft_term = runs.soft_term.fillna("soft_loss").replace({"paper": "soft_loss"})
+        runs = runs.assign(soft_term=soft_term.where(runs.temperature.notna(), runs.soft_term))
     keys = [c for c in CONFIG_COLUMNS if c in runs.columns]
     return runs.drop_duplicates("run_id").drop_duplicates(keys, keep="last")
 

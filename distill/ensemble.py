@@ -17,7 +17,7 @@ import torch
 from distill.losses import softmax_with_temperature
 from distill.presets import MnistPreset
 from distill.results import provenance
-from distill.run import Run, log_once
+from distill.run import Run
 from distill.train import count_errors, predict_logits
 
 MEMBERS = 10
@@ -53,8 +53,7 @@ def run_ensemble(run: Run, preset: MnistPreset) -> list[dict]:
         "train_seconds": round(sum(r["train_seconds"] for r in trained), 1),
         **provenance(run.eval_split.images.device),
     }  # fmt: skip
-    log_once(run.runs_csv, [row])
-    run.rows.append(row)
+    run.log(row)
     print(f"ensemble of {MEMBERS} seed {run.seed}: {run.eval_name} errors {errors}", flush=True)
     run.teacher_logits = tuple(ensemble_logits(z, temperature) for z in logits)
     run.teacher_run_id = row["run_id"]

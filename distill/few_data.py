@@ -11,7 +11,6 @@ epoch is reported, never used to choose a model.
 
 import torch
 
-from distill.losses import hard_loss
 from distill.presets import MnistPreset
 from distill.run import Run
 
@@ -39,10 +38,9 @@ def run_few_data(run: Run, preset: MnistPreset) -> list[dict]:
     batch_size = min(preset.baseline.train.batch_size, len(few))  # the smoke preset's 3 % is smaller than a batch
     steps = preset.baseline.train.epochs * (len(run.train_split) // preset.baseline.train.batch_size)
     epochs = max(1, round(steps / (len(few) // batch_size)))  # as many steps as §3's student
-    labels_only = lambda z, i: hard_loss(z, few.labels[i])
     share = {"data_share": f"{100 * SHARE:g}%"}
     alone = preset.baseline.with_train(epochs=epochs, batch_size=batch_size)
-    run.fit("baseline", alone, labels_only, share, (few, v), kl_temperature=temperature, log_train_errors=True)
+    run.fit("baseline", alone, run.label_loss(few), share, (few, v), kl_temperature=temperature, log_train_errors=True)
     distilled = preset.distilled.with_train(epochs=epochs, batch_size=batch_size)
     run.distill(distilled, temperature, preset.hard_weight, (few, v), columns=share, log_train_errors=True)
     run.fit("baseline", preset.baseline, run.label_loss(), {"data_share": "100%"}, kl_temperature=temperature)

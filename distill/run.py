@@ -35,9 +35,10 @@ class Run:
         self.teacher_run_id = ""  # the teacher whose v the students learn from (part of their checkpoints' identity)
         self.rows: list[dict] = []
 
-    def label_loss(self):
-        """Loss on the true labels alone (teacher and student alone): (logits, batch indices) -> loss."""
-        labels = self.train_split.labels
+    def label_loss(self, split: Split | None = None):
+        """Loss on the true labels alone of ``split`` (default: the training split), for the teacher and the students
+        alone: (logits, batch indices into the split) -> loss."""
+        labels = (split or self.train_split).labels
         return lambda z, index: hard_loss(z, labels[index])
 
     def use_teacher(self, stage: ModelStage, cache_dir: Path, retrain: bool) -> nn.Module:
@@ -53,8 +54,7 @@ class Run:
             save_teacher(path, key, teacher, self.rows[-1])
         else:
             self.checkpoint("teacher", stage, {}, self.train_split, None)  # one a killed run left is deleted at the end
-            log_once(self.runs_csv, [row])  # every results folder lists the teacher its students learnt from
-            self.rows.append(row)
+            self.log(row)  # every results folder lists the teacher its students learnt from
             errors = row[f"{self.eval_name}_errors"]
             print(f"teacher seed {self.seed}: loaded from {path}: {self.eval_name} errors {errors}")
         self.teacher_run_id = self.rows[-1]["run_id"]
@@ -130,12 +130,16 @@ class Run:
             **provenance(device),
         }  # fmt: skip
         # once per run_id: a rerun after a crash between the two appends completes the logs, not doubles them
-        log_once(self.runs_csv, [row])
+        self.log(row)
         identity = {"run_id": run_id, "model": model_name, "seed": seed, "preset": self.preset_name}
         log_once(self.epochs_csv, [{**identity, **h} for h in history])
-        self.rows.append(row)
         print(f"{description}: {self.eval_name} errors {errors} (trained in {seconds:.0f} s)", flush=True)
         return model
+
+    def log(self, row: dict) -> None:
+        """Append ``row`` to runs.csv (once per run_id) and to this run's rows."""
+        log_once(self.runs_csv, [row])
+        self.rows.append(row)
 
     def checkpoint(self, model_name: str, stage: ModelStage, columns: dict, split: Split, kl_temperature, seed=None):
         """This stage's checkpoint, fingerprinted by everything that determines its training and its logs; None

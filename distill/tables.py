@@ -21,8 +21,7 @@ MODELS = list(PUBLISHED_TEST_ERRORS)
 # a rerun of the same configuration and seed replaces the earlier row in every table (the CSV keeps both)
 CONFIG_COLUMNS = (
     "experiment model hidden temperature hard_weight soft_term data_share seed preset eval_split epochs precision"
-)
-CONFIG_COLUMNS = CONFIG_COLUMNS.split()
+).split()
 
 
 def frame(rows: list[dict]) -> pd.DataFrame:
@@ -65,7 +64,7 @@ def preset_summary(runs: pd.DataFrame, preset: str, eval_name: str = "test") -> 
         lines.append(f"| {model} | {published} | {mean_sd(errors)} | {difference} | {seeds} | {minutes:.1f} |")
     complete = [
         f"seed {seed}: {group.train_seconds.sum() / 60:.1f} min"
-        for seed, group in headline_rows(runs, preset, eval_name).groupby("seed")
+        for seed, group in rows.groupby("seed")
         if set(MODELS) <= set(group.model)  # teacher + both students
     ]
     wall = (
@@ -253,25 +252,39 @@ ENSEMBLE_KEPT = kept_share(*ENSEMBLE_PUBLISHED.values())  # Table 1: 86 % of the
 FEW_DATA_RECOVERED = kept_share(*(FEW_DATA_PUBLISHED[k] for k in ("hard, 3 %", "hard, 100 %", "soft, 3 %")))  # 87 %
 
 
+def percentages(shares: pd.Series) -> str:
+    """E.g. "80 %, 84 %": one share per seed."""
+    return ", ".join(f"{100 * k:.0f} %" for k in shares)
+
+
 def share_sentence(what: str, published: float, measured: pd.Series) -> str:
     """E.g. "what: published 86 %, measured 80 %, 84 % per seed (mean 82 %, difference -4 points)."."""
-    shown = ", ".join(f"{100 * k:.0f} %" for k in measured) or "not run"
     mean = f" (mean {100 * measured.mean():.0f} %, difference {100 * (measured.mean() - published):+.0f} points)"
+    shown = percentages(measured) or "not run"
     return f"\n{what}: published {100 * published:.0f} %, measured {shown} per seed{mean if len(measured) else ''}.\n"
+
+
+def ensemble_errors(runs: pd.DataFrame, preset: str) -> dict[str, pd.Series]:
+    """Test errors of the single nets (every member), the ensembles and the nets distilled from them, each indexed
+    by its ensemble's seed."""
+    rows = rows_of(runs, "ensemble", preset)
+    rows = rows.assign(ensemble_seed=rows.seed.where(rows.model != "baseline", rows.seed // ENSEMBLE_MEMBERS))
+    return {
+        m: rows[rows.model == m].set_index("ensemble_seed").test_errors for m in ("baseline", "ensemble", "distilled")
+    }
+
+
+def ensemble_kept(errors: dict[str, pd.Series]) -> pd.Series:
+    """Per ensemble seed, the share of the ensemble's gain over its mean single net that the distilled net keeps."""
+    singles = errors["baseline"].groupby(level=0).mean()
+    return pd.Series(kept_share(singles, errors["ensemble"], errors["distilled"])).dropna()
 
 
 def ensemble_markdown(runs: pd.DataFrame, preset: str) -> str:
     """§4, Table 1: single nets, their ensemble, and the net distilled from it; the share of the gain kept."""
-    rows = rows_of(runs, "ensemble", preset)
-    if rows.empty:
+    if rows_of(runs, "ensemble", preset).empty:
         return "Ensemble: not run.\n"
-    rows = rows.assign(ensemble_seed=rows.seed.where(rows.model != "baseline", rows.seed // ENSEMBLE_MEMBERS))
-    errors = {
-        m: rows[rows.model == m].set_index("ensemble_seed").test_errors for m in ("baseline", "ensemble", "distilled")
-    }
-    singles = rows[rows.model == "baseline"].groupby("ensemble_seed").test_errors.mean()
-    kept = pd.Series(kept_share(singles, errors["ensemble"], errors["distilled"])).dropna()
-    published = ENSEMBLE_KEPT
+    errors = ensemble_errors(runs, preset)
     return "\n".join([
         f"`{preset}` preset; {devices_of(runs, preset, ('ensemble',))}. Published: Table 1, speech test frame "
         "accuracy (%); measured: MNIST test errors, mean ± sd.\n",
@@ -279,20 +292,33 @@ def ensemble_markdown(runs: pd.DataFrame, preset: str) -> str:
         f"| single net (800-800 alone) | {ENSEMBLE_PUBLISHED['single']} | {mean_sd(errors['baseline'])} nets |",
         f"| ensemble of {ENSEMBLE_MEMBERS} | {ENSEMBLE_PUBLISHED['ensemble']} | {mean_sd(errors['ensemble'])} |",
         f"| one net distilled from it | {ENSEMBLE_PUBLISHED['distilled']} | {mean_sd(errors['distilled'])} |",
-        share_sentence("Share of the ensemble's gain over a single net that distillation keeps", published, kept),
+        share_sentence("Share of the ensemble's gain over a single net that distillation keeps", ENSEMBLE_KEPT,
+                       ensemble_kept(errors)),
     ])  # fmt: skip
+
+
+def few_data_cells(runs: pd.DataFrame, preset: str) -> dict[str, pd.DataFrame]:
+    """§5's three students: hard targets on 3 % of the images, soft targets on them, hard targets on all."""
+    rows = rows_of(runs, "fewdata", preset)
+    share = rows.data_share if "data_share" in rows else pd.Series("", index=rows.index)
+    return {
+        "hard, 3 %": rows[(rows.model == "baseline") & (share == "3%")],
+        "soft, 3 %": rows[rows.model == "distilled"],
+        "hard, 100 %": rows[(rows.model == "baseline") & (share == "100%")],
+    }
+
+
+def few_data_recovered(cells: dict[str, pd.DataFrame]) -> pd.Series:
+    """Per seed, the share of the gap between 3 % and 100 % of the data (hard targets) that soft targets recover."""
+    errors = {name: cell.set_index("seed").test_errors for name, cell in cells.items()}
+    return pd.Series(kept_share(errors["hard, 3 %"], errors["hard, 100 %"], errors["soft, 3 %"])).dropna()
 
 
 def few_data_markdown(runs: pd.DataFrame, preset: str) -> str:
     """§5, Table 5: the student on 3 % of the images with hard or soft targets, and on all of them; final and best."""
-    rows = rows_of(runs, "fewdata", preset)
-    if rows.empty:
+    if rows_of(runs, "fewdata", preset).empty:
         return "Learning from 3 % of the data: not run.\n"
-    cells = {
-        "hard, 3 %": rows[(rows.model == "baseline") & (rows.data_share == "3%")],
-        "soft, 3 %": rows[rows.model == "distilled"],
-        "hard, 100 %": rows[(rows.model == "baseline") & (rows.data_share == "100%")],
-    }
+    cells = few_data_cells(runs, preset)
     lines = [
         f"`{preset}` preset; {devices_of(runs, preset, ('fewdata',))}. Published: Table 5, speech test frame accuracy "
         "(%); measured: MNIST test errors after the last epoch, and at the best epoch (reported, not chosen).\n",
@@ -303,11 +329,8 @@ def few_data_markdown(runs: pd.DataFrame, preset: str) -> str:
         best = mean_sd(cell.best_test_errors) if "best_test_errors" in cell else "—"
         epoch = mean_sd(cell.best_epoch, 0) if "best_epoch" in cell else "—"
         lines.append(f"| {name} | {FEW_DATA_PUBLISHED[name]} | {mean_sd(cell.test_errors)} | {best} | {epoch} |")
-    published = FEW_DATA_RECOVERED
-    per_seed = {name: cell.set_index("seed").test_errors for name, cell in cells.items()}
-    recovered = pd.Series(kept_share(per_seed["hard, 3 %"], per_seed["hard, 100 %"], per_seed["soft, 3 %"])).dropna()
     what = "Share of the 3 % → 100 % gap (hard targets) that soft targets on 3 % recover"
-    lines.append(share_sentence(what, published, recovered))
+    lines.append(share_sentence(what, FEW_DATA_RECOVERED, few_data_recovered(cells)))
     return "\n".join(lines) + "\n"
 
 

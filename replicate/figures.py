@@ -179,12 +179,16 @@ def fp32_markdown(results: Path) -> str:
 
 
 def wall_times_markdown(results: Path) -> str:
-    """Every logged invocation of the replicate/ scripts (superseded ones aside): command, device, commit, time."""
+    """Every logged invocation of the replicate/ scripts (superseded ones aside): command, device and precision
+    (where the row logged it), commit, time."""
     lines = ["| command | device | commit | wall time (min) |", "|---|---|---|---:|"]
     paths = sorted(results.glob("*/wall_times.csv")) + sorted(results.glob("*/*/wall_times.csv"))
     for path in [p for p in paths if p.parent.name != "superseded"]:
-        for r in read_csv(path, ["command", "wall_minutes", "device", "git_commit"]).itertuples():
-            lines.append(f"| `{shown(r.command)}` | {r.device} | {r.git_commit[:7]} | {r.wall_minutes:.1f} |")
+        table = read_csv(path, ["command", "wall_minutes", "device", "git_commit"])
+        precision = table.get("precision", pd.Series(index=table.index, dtype=object))
+        for r, p in zip(table.itertuples(), precision):
+            device = r.device if pd.isna(p) else f"{r.device}, {p}"
+            lines.append(f"| `{shown(r.command)}` | {device} | {r.git_commit[:7]} | {r.wall_minutes:.1f} |")
     return "\n".join(lines) + "\n"
 
 

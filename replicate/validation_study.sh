@@ -6,6 +6,8 @@
 #   bash replicate/validation_study.sh            # one command at a time (a 2-core CPU: days)
 #   JOBS=8 bash replicate/validation_study.sh     # several at a time (a GPU: minutes)
 #   PRESET=smoke STUDY_DIR=/tmp/study JOBS=4 bash replicate/validation_study.sh   # a dry run in a minute
+#   PRINT=1 bash replicate/validation_study.sh | grep -e '--lr' | JOBS=2 bash replicate/validation_study.sh -
+#                                                 # list the commands; run those read from stdin ("-")
 #
 # One factor at a time around the recipe the study started from (teacher 150 epochs, students
 # T = 20, hard weight 0.1, lr 0.1, 50 epochs, batch 100), two seeds per cell; those values are
@@ -52,7 +54,11 @@ run_all() {  # the commands on stdin, JOBS at a time; a failed one is reported a
     xargs -P "$JOBS" -I{} sh -c '{} || echo "FAILED: {}" >&2'
 }
 
-if [ "$JOBS" -gt 1 ]; then  # the teacher variants beside the rest; the students once their teacher is cached
+if [ "${PRINT:-0}" = 1 ]; then
+    teachers; teacher_variants; students; students_of_300
+elif [ "${1:-}" = - ]; then
+    run_all
+elif [ "$JOBS" -gt 1 ]; then  # the teacher variants beside the rest; the students once their teacher is cached
     teacher_variants | run_all &
     teachers | run_all
     students | run_all

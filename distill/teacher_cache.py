@@ -18,7 +18,7 @@ from distill.train import ModelStage
 
 # TrainConfig fields added after the first teachers were cached: left at their defaults they stay out
 # of the key, so those teachers remain valid; set to anything else they are part of it.
-_LATER_FIELDS = {"nesterov": True, "schedule": "warmup-linear", "drop_last": True}
+_LATER_FIELDS = {"nesterov": True, "schedule": "warmup-linear", "drop_last": True, "momentum_ramp": 0}
 
 
 def teacher_key(stage: ModelStage, seed: int, train_split: Split) -> str:
@@ -31,7 +31,7 @@ def teacher_key(stage: ModelStage, seed: int, train_split: Split) -> str:
 
 def split_fingerprint(split: Split) -> dict:
     """A cheap identity of a split's images and labels (a different subset changes both sums)."""
-    images_sum = round(float(split.images.double().sum()), 3)
+    images_sum = round(float(split.images.cpu().double().sum()), 3)  # on the CPU: a GPU sums in another order
     return {"size": len(split), "images_sum": images_sum, "labels_sum": int(split.labels.sum())}
 
 

@@ -70,3 +70,10 @@ def test_corrupt_or_mismatched_files_are_not_used(tmp_path, capsys):
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
     assert capsys.readouterr().out.count("ignoring the cached teacher") == 3
     assert load_teacher(tmp_path / "absent.pt", key, model) is None
+
+
+def test_key_of_the_paper_teacher_is_stable_across_new_training_fields():
+    """A TrainConfig field added later, left at its default, must not change the key: the teachers cached before
+    it existed (hours of CPU each) stay valid. The value below is the key those versions computed."""
+    split = Split(torch.linspace(0, 1, 50 * 28 * 28).reshape(50, 28, 28), torch.arange(50) % 10)
+    assert teacher_key(MNIST_PRESETS["paper"].teacher, 0, split) == "d453bb5badf421c7"

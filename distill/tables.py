@@ -226,12 +226,22 @@ def study_cells(rows: pd.DataFrame, stage: str) -> pd.DataFrame:
     return cells.assign(order=cells.change != "").sort_values(["order", "mean"]).drop(columns="order")
 
 
+def study_panels(teachers: pd.DataFrame, students: pd.DataFrame) -> list[tuple[str, str, pd.DataFrame]]:
+    """(title, stage, rows): the teachers, then the students of each machine's teachers. Each machine trained its
+    own teachers (the same recipe, other rounding), so a student cell is compared with the start of its machine."""
+    machine = students.teacher_device.str.split(",").str[0]
+    return [("teacher", "teacher", teachers)] + [
+        (f"students of teachers trained on {name}", "students", rows)
+        for name, rows in students.groupby(machine, sort=False)
+    ]
+
+
 def study_markdown(teachers: pd.DataFrame, students: pd.DataFrame) -> str:
-    """The validation study: one table per stage, each cell against the start (validation errors of 10,000)."""
+    """The validation study: one table per panel, each cell against its start (validation errors of 10,000)."""
     parts = []
-    for stage, rows in (("teacher", teachers), ("students", students)):
+    for title, stage, rows in study_panels(teachers, students):
         lines = [
-            f"| {stage}: change from the start | validation errors per seed | mean | vs start |",
+            f"| {title}: change from the start | validation errors per seed | mean | vs start |",
             "|---|---|---:|---:|",
         ]
         for cell in study_cells(rows, stage).itertuples():

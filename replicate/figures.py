@@ -98,8 +98,9 @@ def study_rows(results: Path) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     teachers = pd.concat([rows[rows.model == "teacher"], read_optional(folder / "teacher_tuning.csv", required)])
     # a student learnt from the teacher logged last before it for its seed (tune.py logs, or finds, it first)
     is_teacher = rows.model == "teacher"
-    teacher_epochs = rows.epochs.where(is_teacher).groupby(rows.seed).ffill()
-    return teachers, rows[~is_teacher].assign(teacher_epochs=teacher_epochs[~is_teacher])
+    teachers_column = {name: rows[column].where(is_teacher).groupby(rows.seed).ffill()[~is_teacher]
+                       for name, column in (("teacher_epochs", "epochs"), ("teacher_device", "device"))}  # fmt: skip
+    return teachers, rows[~is_teacher].assign(**teachers_column)
 
 
 def fp32_bf16_lines(errors: pd.DataFrame, kl: pd.DataFrame | None = None) -> list[str]:
@@ -393,8 +394,9 @@ def plot_cifar(cifar: pd.DataFrame | None) -> plt.Figure | str:
 def plot_study(study: tuple[pd.DataFrame, pd.DataFrame] | None) -> plt.Figure | str:
     if study is None:
         return "no validation study logged"
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), gridspec_kw={"width_ratios": [1, 1.3]})
-    for ax, stage, rows in zip(axes, ("teacher", "students"), study):
+    panels = tables.study_panels(*study)
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.8))
+    for ax, (title, stage, rows) in zip(axes, panels):
         cells = tables.study_cells(rows, stage).iloc[::-1]  # the start on top
         for y, cell in enumerate(cells.itertuples()):
             errors = [float(e) for e in cell.per_seed.split(", ")]
@@ -407,7 +409,7 @@ def plot_study(study: tuple[pd.DataFrame, pd.DataFrame] | None) -> plt.Figure | 
             range(len(cells)), [c.replace(" (departs from §3)", "*") or "start" for c in cells.change], fontsize=7
         )
         ax.set_xlabel("validation errors (of 10,000)")
-        ax.set_title(f"{stage}: one change at a time (bar: mean; dots: seeds)", fontsize=8)
+        ax.set_title(f"{title}: one change at a time\n(bar: mean; dots: seeds)", fontsize=8)
     return fig
 
 

@@ -237,7 +237,7 @@ def test_logged_commands_are_shown_without_the_data_folder_of_the_machine_that_r
     assert shown("python replicate/mnist.py --seed 3") == "python replicate/mnist.py --seed 3"
 
 
-def test_the_study_table_names_each_change_and_compares_it_with_the_start():
+def test_the_study_table_names_each_change_and_compares_it_with_its_machines_start():
     from distill.tables import study_markdown
 
     base = {"model": "teacher", "epochs": 150, "cfg_lr": 0.05, "cfg_max_norm": 3.5, "cfg_momentum": 0.9,
@@ -248,13 +248,15 @@ def test_the_study_table_names_each_change_and_compares_it_with_the_start():
     )
     student = {"model": "distilled", "temperature": 20.0, "hard_weight": 0.1, "cfg_lr": 0.1, "epochs": 50,
                "cfg_batch_size": 100, "soft_term": "soft_loss", "jittered_copies": float("nan"),
-               "device": "GPU (test)"}  # fmt: skip
+               "device": "GPU (test)", "teacher_device": "GPU (test)"}  # fmt: skip
+    on_cpu = {**student, "device": "CPU (test), 1 threads", "teacher_device": "CPU (test), 2 threads"}
     students = pd.DataFrame(
         [{**student, "seed": 0, "val_errors": 110}, {**student, "temperature": 8.0, "seed": 0, "val_errors": 100},
          {**student, "soft_term": "logit_matching_loss", "seed": 0, "val_errors": 120},
          {**student, "jittered_copies": 9, "epochs": 5, "seed": 0, "val_errors": 90},
          {**student, "model": "baseline", "temperature": float("nan"), "hard_weight": float("nan"), "seed": 0,
-          "val_errors": 150}]
+          "val_errors": 150},
+         {**on_cpu, "seed": 0, "val_errors": 130}, {**on_cpu, "temperature": 8.0, "seed": 0, "val_errors": 128}]
     )  # fmt: skip
     text = study_markdown(teachers, students)
     assert "| start (the recipe before the study) | 78, 72 | 75.0 |  |" in text
@@ -263,6 +265,10 @@ def test_the_study_table_names_each_change_and_compares_it_with_the_start():
     assert "| soft term logit matching (§2.1) | 120 | 120.0 | +10.0 |" in text
     assert "| epochs 5, jittered copies 9 (departs from §3) | 90 | 90.0 | -20.0 |" in text
     assert "| student alone (labels only), epochs 50 | 150 | 150.0 | +40.0 |" in text
+    # the CPU's teachers differ from the GPU's: their students are compared with the CPU's own start
+    cpu_panel = text.split("students of teachers trained on CPU (test)")[1]
+    assert "| start (the recipe before the study) | 130 | 130.0 |  |" in cpu_panel
+    assert "| T 8 | 128 | 128.0 | -2.0 |" in cpu_panel
 
 
 def test_the_share_kept_counts_errors_and_accuracies_alike():

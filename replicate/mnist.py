@@ -75,15 +75,10 @@ def main(argv=None) -> int:
         help="main experiment: which models to train; the teacher is always trained or loaded from the cache "
         "(default: all three)")  # fmt: skip
     args = parser.parse_args(argv)
-    preset = MNIST_PRESETS[args.preset]
-    if args.temperature is not None:
-        if not 0 < args.temperature < math.inf:  # written so that nan fails too
-            parser.error(f"--temperature must be > 0 and finite, got {args.temperature}")
-        preset = dataclasses.replace(preset, temperature=args.temperature)
-    if args.hard_weight is not None:
-        if not 0 <= args.hard_weight <= 1:
-            parser.error(f"--hard-weight must be within [0, 1], got {args.hard_weight}")
-        preset = dataclasses.replace(preset, hard_weight=args.hard_weight)
+    if args.temperature is not None and not 0 < args.temperature < math.inf:  # written so that nan fails too
+        parser.error(f"--temperature must be > 0 and finite, got {args.temperature}")
+    if args.hard_weight is not None and not 0 <= args.hard_weight <= 1:
+        parser.error(f"--hard-weight must be within [0, 1], got {args.hard_weight}")
     experiments = EXPERIMENTS if args.experiment == "all" else [args.experiment]
     if args.validation and experiments != ["main"]:
         parser.error("--validation applies to --experiment main only")
@@ -92,7 +87,8 @@ def main(argv=None) -> int:
     if args.temperature is not None and "temperature" in experiments:
         parser.error("--temperature cannot be combined with the temperature sweep, which sets T itself")
     data = setup(args)
-    preset = with_precision(preset, args.precision)
+    changes = {name: getattr(args, name) for name in ("temperature", "hard_weight") if getattr(args, name) is not None}
+    preset = with_precision(dataclasses.replace(MNIST_PRESETS[args.preset], **changes), args.precision)
     started = time.perf_counter()
     run_resumably(args, lambda checkpoints: run_experiments(experiments, data, preset, args, checkpoints))
     device = data.train.images.device

@@ -4,6 +4,7 @@ import argparse
 import ctypes
 import os
 import sys
+import time
 from pathlib import Path
 
 import torch
@@ -11,7 +12,7 @@ import torch
 from distill.checkpoint import CheckpointMismatch, Checkpoints
 from distill.data import DATA_DIR_ENV, DEFAULT_DATA_DIR, Dataset, DataUnavailable, existing_data_dir, load_mnist
 from distill.hardware import PRECISION_ENV, PRECISIONS, choose_precision
-from distill.results import git_commit
+from distill.results import git_commit, log_wall_time
 from distill.train import TrainingDiverged
 
 
@@ -58,6 +59,7 @@ def add_common_arguments(parser: argparse.ArgumentParser, presets: dict, default
         add("--fresh", action="store_true", help="train every model from its first epoch, ignoring (and "
             "overwriting) the checkpoints that an interrupted run left in <out>/checkpoints/ (default: resume "
             "from them); a cached teacher is still loaded (--retrain-teacher retrains it)")  # fmt: skip
+        add("--retrain-teacher", action="store_true", help="train a new teacher even if an identical one is cached")
 
 
 def setup(args: argparse.Namespace, load=load_mnist) -> Dataset:
@@ -143,14 +145,21 @@ def require_writable(folder: Path, flag: str) -> None:
         fail(f"cannot write to the folder {folder} ({reason}); give another folder with {flag}.")
 
 
-def smoke_note(preset_name: str) -> None:
-    """Under the tables of a smoke run: its numbers test the code, not the paper."""
-    if preset_name == "smoke":
+def finish(args: argparse.Namespace, argv: list[str] | None, started: float, device: torch.device, script: str,
+           experiment: str, flag: str) -> None:  # fmt: skip
+    """After a script's tables: a smoke run's warning, its wall time logged to <out>/wall_times.csv and printed."""
+    if args.preset == "smoke":  # its numbers test the code, not the paper
         print(
             "\nsmoke preset: 2 epochs on a small slice of the data, only to check that everything runs. These "
             "numbers mean nothing (a distilled student worse than the student alone is normal here); use --preset "
             "quick or paper for results."
         )
+    minutes = (time.perf_counter() - started) / 60
+    log_wall_time(
+        Path(args.out), script, sys.argv[1:] if argv is None else argv, minutes, device, experiment=experiment,
+        preset=args.preset, seeds=" ".join(map(str, args.seeds)), precision=args.precision,
+    )  # fmt: skip
+    print(f"\n{flag}, preset {args.preset}, seeds {args.seeds}: {minutes:.1f} min wall time")
 
 
 def fail(message: str, status: int = 2) -> None:

@@ -100,7 +100,7 @@ def train(model: torch.nn.Module, images: torch.Tensor, loss_fn, cfg: TrainConfi
     a state, and training goes on from the next epoch.
     """
     device = images.device
-    optimizer = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov, fused=True)
+    optimizer = sgd(model, cfg)
     steps_per_epoch = len(images) // cfg.batch_size if cfg.drop_last else math.ceil(len(images) / cfg.batch_size)
     total_steps = cfg.epochs * steps_per_epoch
     history, train_seconds = [], 0.0
@@ -122,17 +122,8 @@ def train(model: torch.nn.Module, images: torch.Tensor, loss_fn, cfg: TrainConfi
         order = torch.randperm(len(images), device=device)
         loss_sum = torch.zeros((), device=device)  # accumulated on the device: no sync per step
         for batch in order.split(cfg.batch_size)[:steps_per_epoch]:
-            for group in optimizer.param_groups:
-                group["lr"] = learning_rate(cfg, step, total_steps) * step_scale
-            x = jitter(images[batch], cfg.jitter)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
-                logits = model(x)
-            loss = loss_fn(logits, batch)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            if cfg.max_norm is not None:
-                apply_max_norm(model, cfg.max_norm)
+            lr = learning_rate(cfg, step, total_steps) * step_scale
+            loss = sgd_step(model, optimizer, cfg, lr, jitter(images[batch], cfg.jitter), lambda z: loss_fn(z, batch))
             loss_sum += loss.detach()
             step += 1
         mean_loss = loss_sum.item() / steps_per_epoch  # .item() synchronises CUDA before the clock stops
@@ -151,6 +142,26 @@ def train(model: torch.nn.Module, images: torch.Tensor, loss_fn, cfg: TrainConfi
         progress.update(epoch, mean_loss, metrics)
     progress.bar.close()
     return history, train_seconds
+
+
+def sgd(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.SGD:
+    return torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov, fused=True)
+
+
+def sgd_step(model: torch.nn.Module, optimizer, cfg: TrainConfig, lr: float, x: torch.Tensor, loss_fn) -> torch.Tensor:
+    """One step at learning rate ``lr``: forward (bf16 autocast if asked), ``loss_fn(logits)``, SGD, max-norm.
+    Also the step of benchmark.py's DataLoader pipeline, so that both pipelines time the same step."""
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
+        logits = model(x)
+    loss = loss_fn(logits)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    if cfg.max_norm is not None:
+        apply_max_norm(model, cfg.max_norm)
+    return loss
 
 
 class Progress:

@@ -119,8 +119,8 @@ def prior_matching_offset(train_logits: torch.Tensor, classes: tuple[int, ...], 
     return round((low + high) / 2, 2)
 
 
-def run_transfer_set(run: Run, preset: MnistPreset, experiment: TransferSetExperiment) -> dict:
-    """Distil the student on the reduced transfer set, study the offset, log row and sweep; return the row."""
+def run_transfer_set(run: Run, preset: MnistPreset, experiment: TransferSetExperiment) -> list[dict]:
+    """Distil the student on the reduced transfer set, study the offset, log row and sweep; return [the row]."""
     train, test, classes = run.train_split, run.eval_split, experiment.offset_classes
     sweep_rows: list[dict] = []
 
@@ -160,4 +160,4 @@ def run_transfer_set(run: Run, preset: MnistPreset, experiment: TransferSetExper
     row = run.rows[-1]
     identity = {"run_id": row["run_id"], "experiment": experiment.name, "seed": run.seed, "preset": run.preset_name}
     log_once(run.runs_csv.parent / "offset_sweeps.csv", [{**identity, **r} for r in sweep_rows])
-    return row
+    return [row]

@@ -37,10 +37,9 @@ from distill.cli import ScriptParser, setup
 from distill.data import DATA_DIR_ENV, Split, resolve_data_dir
 from distill.hardware import PRECISION_ENV, choose_precision, device_name
 from distill.losses import distillation_loss, hard_loss
-from distill.models import apply_max_norm
 from distill.presets import PAPER
 from distill.results import REPO_ROOT, append_rows, provenance
-from distill.train import count_errors, learning_rate, predict_logits, train
+from distill.train import count_errors, learning_rate, predict_logits, sgd, sgd_step, train
 
 MODELS = {"teacher": PAPER.teacher, "student": PAPER.distilled}
 TEST_COMMAND = "ruff check . && ruff format --check . && python -m pytest -q tests"  # as in README and CI
@@ -64,7 +63,7 @@ def train_ours(model: str, bf16: bool, split: Split, v: torch.Tensor | None, epo
 
 def dataloader(model: str, bf16: bool, data_dir: Path, device, v: torch.Tensor, workers: int, epochs: int) -> float:
     """Median seconds per epoch of the conventional pipeline, doing what ours does step for step."""
-    cfg, loss_fn = MODELS[model].train, loss_for(model, v)
+    cfg, loss_fn = MODELS[model].with_train(bf16=bf16).train, loss_for(model, v)
     augment = [transforms.RandomCrop(28, padding=cfg.jitter)] if cfg.jitter else []
     mnist = datasets.MNIST(str(data_dir), train=True, transform=transforms.Compose([*augment, transforms.ToTensor()]))
     loader = torch.utils.data.DataLoader(
@@ -74,23 +73,16 @@ def dataloader(model: str, bf16: bool, data_dir: Path, device, v: torch.Tensor, 
     )  # fmt: skip
     torch.manual_seed(0)
     net = MODELS[model].build().to(device)
-    optimizer = torch.optim.SGD(net.parameters(), lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov, fused=True)
+    optimizer = sgd(net, cfg)
     for _, ((images, _), _) in zip(range(10), loader):  # untimed steps (workers started, allocator warm), as ours gets
         net(images.to(device)).sum().backward()
     seconds = []
     for epoch in range(epochs):
         started = time.perf_counter()
         for step, ((images, labels), index) in enumerate(loader, start=epoch * len(loader)):
-            for group in optimizer.param_groups:
-                group["lr"] = learning_rate(cfg, step, epochs * len(loader))
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-                logits = net(images.to(device, non_blocking=True))
-            loss = loss_fn(logits, labels.to(device, non_blocking=True), index)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            if cfg.max_norm is not None:
-                apply_max_norm(net, cfg.max_norm)
+            batch_loss = lambda z: loss_fn(z, labels.to(device, non_blocking=True), index)
+            lr = learning_rate(cfg, step, epochs * len(loader))
+            loss = sgd_step(net, optimizer, cfg, lr, images.to(device, non_blocking=True), batch_loss)
         loss.item()  # waits for the GPU
         seconds.append(time.perf_counter() - started)
     return statistics.median(seconds)

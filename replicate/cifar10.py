@@ -22,21 +22,16 @@ from pathlib import Path
 from distill import tables
 from distill.cifar10 import RECIPES, run_cifar10
 from distill.cifar10_data import load_cifar10
-from distill.cli import ScriptParser, add_common_arguments, run_resumably, setup, smoke_note
+from distill.cli import ScriptParser, add_common_arguments, finish, run_resumably, setup
 from distill.presets import CIFAR_PRESETS, with_precision
-from distill.results import log_wall_time
 
 
 def main(argv=None) -> int:
     parser = ScriptParser(__doc__)
     presets = "paper: the tutorial's schedule (teacher and students 10 epochs); quick: 3 epochs each"
     add_common_arguments(parser, CIFAR_PRESETS, default_out="results/cifar10", preset_help=presets)
-    parser.add_argument(
-        "--recipe", choices=[*RECIPES, "both"], default="both", help="which recipe's students (default: both)"
-    )
-    parser.add_argument(
-        "--retrain-teacher", action="store_true", help="train a new teacher even if an identical one is cached"
-    )
+    parser.add_argument("--recipe", choices=[*RECIPES, "both"], default="both",
+                        help="which recipe's students (default: both)")  # fmt: skip
     args = parser.parse_args(argv)
     data = setup(args, load=load_cifar10)
     recipes = RECIPES if args.recipe == "both" else (args.recipe,)
@@ -51,14 +46,8 @@ def main(argv=None) -> int:
     )
     print("\nCIFAR-10 test accuracy (%); the tutorial reports no accuracy to compare with.\n")
     print(tables.cifar_markdown(tables.frame(rows)))
-    smoke_note(args.preset)
-    minutes = (time.perf_counter() - started) / 60
-    seeds = " ".join(map(str, args.seeds))
-    log_wall_time(
-        Path(args.out), "cifar10.py", sys.argv[1:] if argv is None else argv, minutes, data.train.images.device,
-        experiment=f"recipe {args.recipe}", preset=args.preset, seeds=seeds, precision=args.precision,
-    )  # fmt: skip
-    print(f"\n--recipe {args.recipe}, preset {args.preset}, seeds {args.seeds}: {minutes:.1f} min wall time")
+    device = data.train.images.device
+    finish(args, argv, started, device, "cifar10.py", f"recipe {args.recipe}", f"--recipe {args.recipe}")
     return 0
 
 

@@ -268,17 +268,13 @@ def glance_other_claims(runs: pd.DataFrame, shown_preset: dict) -> list[str]:
     preset is named where it is not the paper's)."""
     lines = []
     named = {e: "" if p == "paper" else f" (`{p}` preset)" for e, p in shown_preset.items()}
-    shares = {
-        "ensemble": tables.ensemble_kept(tables.ensemble_errors(runs, shown_preset["ensemble"])),
-        "fewdata": tables.few_data_recovered(tables.few_data_cells(runs, shown_preset["fewdata"])),
-    }
-    for experiment, claim, published in (
-        ("ensemble", "§4 ensemble → one net: share of its gain kept", tables.ENSEMBLE_KEPT),
-        ("fewdata", "§5 soft targets on 3 % of the data: share of the gap recovered", tables.FEW_DATA_RECOVERED),
-    ):
-        measured = (
-            f"{tables.percentages(shares[experiment])}{named[experiment]}" if len(shares[experiment]) else "not run"
-        )
+    for experiment, claim, published, shares in (
+        ("ensemble", "§4 ensemble → one net: share of its gain kept", tables.ENSEMBLE_KEPT,
+         tables.ensemble_kept(tables.ensemble_errors(runs, shown_preset["ensemble"]))),
+        ("fewdata", "§5 soft targets on 3 % of the data: share of the gap recovered", tables.FEW_DATA_RECOVERED,
+         tables.few_data_recovered(tables.few_data_cells(runs, shown_preset["fewdata"]))),
+    ):  # fmt: skip
+        measured = f"{tables.percentages(shares)}{named[experiment]}" if len(shares) else "not run"
         lines.append(f"| {claim} | {100 * published:.0f} % | {measured} |")
     rows = tables.rows_of(runs, "logits", shown_preset["logits"], "distilled")
     rms = (

@@ -31,23 +31,27 @@ import dataclasses
 import math
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 from distill import tables
 from distill.checkpoint import Checkpoints
-from distill.cli import ScriptParser, add_common_arguments, run_resumably, setup, smoke_note
+from distill.cli import ScriptParser, add_common_arguments, finish, run_resumably, setup
 from distill.ensemble import run_ensemble
 from distill.few_data import run_few_data
 from distill.logit_matching import run_logit_matching
 from distill.mnist import run_main, split_for_run
 from distill.presets import MNIST_PRESETS, with_precision
-from distill.results import log_wall_time
 from distill.run import Run
 from distill.temperature_sweep import run_temperature_sweep
 from distill.transfer_sets import TRANSFER_SET_EXPERIMENTS, run_transfer_set
 
 EXPERIMENTS = ["main", "omit3", "only78", "temperature", "ensemble", "fewdata", "logits"]
-OTHER_EXPERIMENTS = {  # experiment -> (run it for one seed, its table)
+PER_SEED = {  # experiment but main -> (run it for one seed, returning its rows; its table)
+    **{
+        name: (partial(run_transfer_set, experiment=e), partial(tables.transfer_markdown, experiments=(name,)))
+        for name, e in TRANSFER_SET_EXPERIMENTS.items()
+    },
     "temperature": (run_temperature_sweep, tables.temperature_markdown),
     "ensemble": (run_ensemble, tables.ensemble_markdown),
     "fewdata": (run_few_data, tables.few_data_markdown),
@@ -58,51 +62,23 @@ OTHER_EXPERIMENTS = {  # experiment -> (run it for one seed, its table)
 def main(argv=None) -> int:
     parser = ScriptParser(__doc__)
     add_common_arguments(parser, MNIST_PRESETS, default_out="results/mnist")
-    parser.add_argument(
-        "--experiment",
-        choices=[*EXPERIMENTS, "all"],
-        default="main",
-        help="which result to reproduce (default: main, the 67 / 146 / 74 headline of §3)",
-    )
-    parser.add_argument(
-        "--temperature", type=float, default=None, help="T of the soft targets (default: the preset's, 20)"
-    )
-    parser.add_argument(
-        "--hard-weight",
-        type=float,
-        default=None,
-        help="weight in [0, 1] of the true-label term next to the T²-scaled soft term, whose weight is 1 "
-        "(default: the preset's)",
-    )
-    parser.add_argument(
-        "--validation",
-        type=int,
-        default=0,
-        metavar="N",
-        help="main experiment only: hold out the last N training images and report errors on them instead of "
-        "on the test set (for tuning without test data; default 0: train on all 60,000, report test errors)",
-    )
-    parser.add_argument(
-        "--retrain-teacher", action="store_true", help="train a new teacher even if an identical one is cached"
-    )
-    parser.add_argument(
-        "--models",
-        nargs="+",
-        choices=["teacher", "baseline", "distilled"],
-        default=["teacher", "baseline", "distilled"],
+    add = parser.add_argument
+    add("--experiment", choices=[*EXPERIMENTS, "all"], default="main",
+        help="which result to reproduce (default: main, the 67 / 146 / 74 headline of §3)")  # fmt: skip
+    add("--temperature", type=float, help="T of the soft targets (default: the preset's, 20)")
+    add("--hard-weight", type=float, help="weight in [0, 1] of the true-label term next to the T²-scaled soft term, "
+        "whose weight is 1 (default: the preset's)")  # fmt: skip
+    add("--validation", type=int, default=0, metavar="N", help="main experiment only: hold out the last N training "
+        "images and report errors on them instead of on the test set (for tuning without test data; default 0: "
+        "train on all 60,000, report test errors)")  # fmt: skip
+    add("--models", nargs="+", choices=tables.MODELS, default=tables.MODELS,
         help="main experiment: which models to train; the teacher is always trained or loaded from the cache "
-        "(default: all three)",
-    )
+        "(default: all three)")  # fmt: skip
     args = parser.parse_args(argv)
-    preset = MNIST_PRESETS[args.preset]
-    if args.temperature is not None:
-        if not 0 < args.temperature < math.inf:  # written so that nan fails too
-            parser.error(f"--temperature must be > 0 and finite, got {args.temperature}")
-        preset = dataclasses.replace(preset, temperature=args.temperature)
-    if args.hard_weight is not None:
-        if not 0 <= args.hard_weight <= 1:
-            parser.error(f"--hard-weight must be within [0, 1], got {args.hard_weight}")
-        preset = dataclasses.replace(preset, hard_weight=args.hard_weight)
+    if args.temperature is not None and not 0 < args.temperature < math.inf:  # written so that nan fails too
+        parser.error(f"--temperature must be > 0 and finite, got {args.temperature}")
+    if args.hard_weight is not None and not 0 <= args.hard_weight <= 1:
+        parser.error(f"--hard-weight must be within [0, 1], got {args.hard_weight}")
     experiments = EXPERIMENTS if args.experiment == "all" else [args.experiment]
     if args.validation and experiments != ["main"]:
         parser.error("--validation applies to --experiment main only")
@@ -111,17 +87,12 @@ def main(argv=None) -> int:
     if args.temperature is not None and "temperature" in experiments:
         parser.error("--temperature cannot be combined with the temperature sweep, which sets T itself")
     data = setup(args)
-    preset = with_precision(preset, args.precision)
+    changes = {name: getattr(args, name) for name in ("temperature", "hard_weight") if getattr(args, name) is not None}
+    preset = with_precision(dataclasses.replace(MNIST_PRESETS[args.preset], **changes), args.precision)
     started = time.perf_counter()
     run_resumably(args, lambda checkpoints: run_experiments(experiments, data, preset, args, checkpoints))
-    smoke_note(args.preset)
-    minutes = (time.perf_counter() - started) / 60
-    seeds = " ".join(map(str, args.seeds))
-    log_wall_time(
-        Path(args.out), "mnist.py", sys.argv[1:] if argv is None else argv, minutes, data.train.images.device,
-        experiment=args.experiment, preset=args.preset, seeds=seeds, precision=args.precision,
-    )  # fmt: skip
-    print(f"\n--experiment {args.experiment}, preset {args.preset}, seeds {args.seeds}: {minutes:.1f} min wall time")
+    device = data.train.images.device
+    finish(args, argv, started, device, "mnist.py", args.experiment, f"--experiment {args.experiment}")
     return 0
 
 
@@ -138,21 +109,16 @@ def run_experiments(experiments: list[str], data, preset, args, checkpoints: Che
             print("\n" + tables.preset_summary(tables.frame(rows), args.preset, "val" if args.validation else "test"))
             retrain = False
             continue
+        run_seed, table = PER_SEED[experiment]
         train_split, test_split, _ = split_for_run(data, preset, validation=0)
         rows = []
         for seed in args.seeds:
             run = Run(args.preset, seed, train_split, test_split, "test", out, experiment, checkpoints=checkpoints)
             if experiment != "ensemble":  # the ensemble teaches instead
                 run.use_teacher(preset.teacher, cache_dir, retrain)
-            if experiment in OTHER_EXPERIMENTS:
-                rows += OTHER_EXPERIMENTS[experiment][0](run, preset)
-            else:
-                rows.append(run_transfer_set(run, preset, TRANSFER_SET_EXPERIMENTS[experiment]))
+            rows += run_seed(run, preset)
         retrain = retrain and experiment == "ensemble"  # a fresh teacher once; later experiments reuse it
-        if experiment in OTHER_EXPERIMENTS:
-            print("\n" + OTHER_EXPERIMENTS[experiment][1](tables.frame(rows), args.preset))
-        else:
-            print("\n" + tables.transfer_markdown(tables.frame(rows), args.preset, experiments=(experiment,)))
+        print("\n" + table(tables.frame(rows), args.preset))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import torch
 from distill.checkpoint import CheckpointMismatch, Checkpoints
 from distill.data import DATA_DIR_ENV, DEFAULT_DATA_DIR, Dataset, DataUnavailable, existing_data_dir, load_mnist
 from distill.hardware import PRECISION_ENV, PRECISIONS, choose_precision
-from distill.results import git_commit, log_wall_time
+from distill.results import git_commit, log_wall_time, record_invocation
 from distill.train import TrainingDiverged
 
 
@@ -20,8 +20,16 @@ class ScriptParser(argparse.ArgumentParser):
     """argparse's parser with the script's docstring as help, and mistakes reported in one line (argparse's
     usage text before the error is a dozen lines that bury the one that matters; --help still shows it)."""
 
-    def __init__(self, description: str):
-        super().__init__(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    def __init__(self, description: str, script: str):
+        super().__init__(description=description, prog=Path(script).name,
+                         formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+        self.script = script
+
+    def parse_args(self, args=None, namespace=None):
+        """Parse, and record the invocation for the rows' provenance (results.command_line)."""
+        parsed = super().parse_args(args, namespace)
+        record_invocation(self.script, sys.argv[1:] if args is None else list(args))
+        return parsed
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message}\n(run with --help for the options)\n")
@@ -145,8 +153,7 @@ def require_writable(folder: Path, flag: str) -> None:
         fail(f"cannot write to the folder {folder} ({reason}); give another folder with {flag}.")
 
 
-def finish(args: argparse.Namespace, argv: list[str] | None, started: float, device: torch.device, script: str,
-           experiment: str, flag: str) -> None:  # fmt: skip
+def finish(args: argparse.Namespace, started: float, device: torch.device, experiment: str, flag: str) -> None:
     """After a script's tables: a smoke run's warning, its wall time logged to <out>/wall_times.csv and printed."""
     if args.preset == "smoke":  # its numbers test the code, not the paper
         print(
@@ -155,10 +162,9 @@ def finish(args: argparse.Namespace, argv: list[str] | None, started: float, dev
             "quick or paper for results."
         )
     minutes = (time.perf_counter() - started) / 60
-    log_wall_time(
-        Path(args.out), script, sys.argv[1:] if argv is None else argv, minutes, device, experiment=experiment,
-        preset=args.preset, seeds=" ".join(map(str, args.seeds)), precision=args.precision,
-    )  # fmt: skip
+    seeds = " ".join(map(str, args.seeds))
+    log_wall_time(args.out, minutes, device, experiment=experiment, preset=args.preset, seeds=seeds,
+                  precision=args.precision)  # fmt: skip
     print(f"\n{flag}, preset {args.preset}, seeds {args.seeds}: {minutes:.1f} min wall time")
 
 

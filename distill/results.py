@@ -42,12 +42,21 @@ def git_commit(root: Path = REPO_ROOT) -> str:
     return commit + ("-dirty" if dirty else "")
 
 
+_invocation: list[str] = []  # the script and its arguments, once ScriptParser has parsed them
+
+
+def record_invocation(script: str, argv: list[str]) -> None:
+    """Remember how the running script was invoked, also when its main(argv) is called from Python (the tests do)."""
+    _invocation[:] = [script, *argv]
+
+
 def command_line() -> str:
-    """How this process was started, e.g. 'python replicate/tune.py --seeds 0', the script relative to the repo."""
-    script = Path(sys.argv[0])
+    """How this script was run, e.g. 'python replicate/tune.py --seeds 0', the script relative to the repo."""
+    script, *argv = _invocation or sys.argv
+    path = Path(script)
     with contextlib.suppress(ValueError):
-        script = script.resolve().relative_to(REPO_ROOT)
-    return shlex.join(["python", str(script), *sys.argv[1:]])
+        path = path.resolve().relative_to(REPO_ROOT)
+    return shlex.join(["python", str(path), *argv])
 
 
 def provenance(device: torch.device) -> dict:
@@ -116,9 +125,7 @@ def _locked(folder: Path):
         os.close(descriptor)  # and releases the lock
 
 
-def log_wall_time(out: Path, script: str, argv: list[str], minutes: float, device: torch.device, **fields) -> None:
+def log_wall_time(out: Path, minutes: float, device: torch.device, **fields) -> None:
     """One row per invocation of a replicate/ script: the exact command and how long it took end to end."""
-    command = shlex.join(["python", f"replicate/{script}", *argv])
-    # the script's own arguments, also when main(argv) is called from Python rather than the shell
-    row = {"command": command, **fields, "wall_minutes": round(minutes, 2), **provenance(device)} | {"command": command}
+    row = {"command": command_line(), **fields, "wall_minutes": round(minutes, 2), **provenance(device)}
     append_rows(Path(out) / "wall_times.csv", [row])

@@ -7,6 +7,7 @@ folder, each model's training state is saved every epoch and a rerun resumes fro
 """
 
 import csv
+import math
 import uuid
 from dataclasses import asdict
 from pathlib import Path
@@ -19,7 +20,7 @@ from distill.data import Split
 from distill.losses import distillation_loss, hard_loss, kl_divergence, soft_loss
 from distill.results import append_rows, provenance
 from distill.teacher_cache import load_teacher, save_teacher, split_fingerprint, teacher_key
-from distill.train import ModelStage, count_errors, predict_logits, train
+from distill.train import ModelStage, TrainingDiverged, count_errors, predict_logits, train
 
 
 class Run:
@@ -78,7 +79,7 @@ class Run:
     def fit(self, model_name: str, stage: ModelStage, loss_fn, columns: dict | None = None,
             transfer: tuple[Split, torch.Tensor] | None = None, after_training=None,
             kl_temperature: float | None = None, seed: int | None = None,
-            log_train_errors: bool = False) -> nn.Module:  # fmt: skip
+            log_train_errors: bool = False, log_divergence: bool = False) -> nn.Module:  # fmt: skip
         """Train one model on ``transfer`` (default: all training images), log its row and curve, return it.
 
         ``after_training(model)`` may return more columns for the row (e.g. the bias-offset results).
@@ -86,6 +87,7 @@ class Run:
         splits); students alone get their experiment's T, so that their KL is comparable with the distilled students'.
         None: no KL (the teacher itself). ``seed``: of the initial weights and batches, if not the run's (the members
         of an ensemble). ``log_train_errors``: log the errors on the training images too, every epoch (overfitting?).
+        ``log_divergence``: a diverged loss is logged as a row without errors (a sweep's result) instead of raised.
         """
         if kl_temperature is not None and self.teacher_logits is None:
             raise RuntimeError("a KL to the teacher needs use_teacher() first")
@@ -110,9 +112,15 @@ class Run:
                 metrics["train_errors"] = count_errors(predict_logits(model, split.images), split.labels)
             return metrics
 
-        history, seconds = train(
-            model, split.images, loss_fn, stage.train, evaluate, description, resume=resume, save=save
-        )
+        try:
+            history, seconds = train(
+                model, split.images, loss_fn, stage.train, evaluate, description, resume=resume, save=save
+            )
+        except TrainingDiverged as error:
+            if not log_divergence:
+                raise
+            history, seconds = [{"epoch": error.epoch, f"{self.eval_name}_errors": math.nan}], math.nan
+            columns = {**columns, "diverged_in_epoch": error.epoch}
         errors = history[-1][f"{self.eval_name}_errors"]
         best = min(history, key=lambda h: h[f"{self.eval_name}_errors"])  # reported, never used to choose a model
         row = {

@@ -7,6 +7,7 @@ well in a terminal too. A script's own rows go through ``frame`` first, to be ty
 from __future__ import annotations
 
 import io
+import math
 
 import pandas as pd
 
@@ -220,7 +221,8 @@ def study_changes(row: pd.Series, start: dict) -> str:
 def study_cells(rows: pd.DataFrame, stage: str) -> pd.DataFrame:
     """One line per cell of the study: its change from the start, errors per seed, mean, and mean − start's."""
     rows = rows.assign(change=rows.apply(study_changes, axis=1, start=STUDY_START[stage])).sort_values("seed")
-    cells = rows.groupby("change", sort=False).val_errors.agg(["mean", "count", lambda e: ", ".join(map(str, e))])
+    per_seed = lambda errors: ", ".join("diverged" if math.isnan(e) else f"{e:.0f}" for e in errors)
+    cells = rows.groupby("change", sort=False).val_errors.agg(["mean", "count", per_seed])
     cells.columns = ["mean", "n", "per_seed"]
     cells = cells.assign(difference=cells["mean"] - cells["mean"].get("", float("nan"))).reset_index()
     return cells.assign(order=cells.change != "").sort_values(["order", "mean"]).drop(columns="order")
@@ -246,8 +248,9 @@ def study_markdown(teachers: pd.DataFrame, students: pd.DataFrame) -> str:
         ]
         for cell in study_cells(rows, stage).itertuples():
             name = cell.change or "start (the recipe before the study)"
-            difference = "" if cell.change == "" else f"{cell.difference:+.1f}"
-            lines.append(f"| {name} | {cell.per_seed} | {cell.mean:.1f} | {difference} |")
+            difference = "" if cell.change == "" or math.isnan(cell.mean) else f"{cell.difference:+.1f}"
+            mean = "—" if math.isnan(cell.mean) else f"{cell.mean:.1f}"
+            lines.append(f"| {name} | {cell.per_seed} | {mean} | {difference} |")
         parts.append("\n".join(lines) + "\n")
     devices = sorted(set(teachers.device) | set(students.device))
     return f"Validation errors (last 10,000 training images); {'; '.join(devices)}.\n\n" + "\n".join(parts)

@@ -23,6 +23,10 @@ from distill.models import apply_max_norm
 class TrainingDiverged(RuntimeError):
     """The loss is no longer a finite number: nothing after this epoch would be worth logging."""
 
+    def __init__(self, message: str, epoch: int):
+        super().__init__(message)
+        self.epoch = epoch
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -130,7 +134,8 @@ def train(model: torch.nn.Module, images: torch.Tensor, loss_fn, cfg: TrainConfi
         if not math.isfinite(mean_loss):
             raise TrainingDiverged(
                 f"{description}: the loss became {mean_loss} in epoch {epoch}; lower the learning rate "
-                f"({cfg.lr}) or lengthen the warm-up"
+                f"({cfg.lr}) or lengthen the warm-up",
+                epoch,
             )
         epoch_seconds = time.perf_counter() - started
         train_seconds += epoch_seconds

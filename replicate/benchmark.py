@@ -191,7 +191,7 @@ def time_test_suite(out: Path) -> int:
 
 
 def main(argv=None) -> int:
-    parser = ScriptParser(__doc__)
+    parser = ScriptParser(__doc__, __file__)
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="(default: auto)")
     parser.add_argument("--data-dir", help=f"folder holding MNIST/raw/ (default: ${DATA_DIR_ENV} or ./data)")
     parser.add_argument("--bf16", action="store_true", help="also time bf16 autocast, and compare its accuracy")

@@ -27,7 +27,7 @@ from distill.presets import CIFAR_PRESETS, with_precision
 
 
 def main(argv=None) -> int:
-    parser = ScriptParser(__doc__)
+    parser = ScriptParser(__doc__, __file__)
     presets = "paper: the tutorial's schedule (teacher and students 10 epochs); quick: 3 epochs each"
     add_common_arguments(parser, CIFAR_PRESETS, default_out="results/cifar10", preset_help=presets)
     parser.add_argument("--recipe", choices=[*RECIPES, "both"], default="both",
@@ -47,7 +47,7 @@ def main(argv=None) -> int:
     print("\nCIFAR-10 test accuracy (%); the tutorial reports no accuracy to compare with.\n")
     print(tables.cifar_markdown(tables.frame(rows)))
     device = data.train.images.device
-    finish(args, argv, started, device, "cifar10.py", f"recipe {args.recipe}", f"--recipe {args.recipe}")
+    finish(args, started, device, f"recipe {args.recipe}", f"--recipe {args.recipe}")
     return 0
 
 

@@ -60,7 +60,7 @@ PER_SEED = {  # experiment but main -> (run it for one seed, returning its rows;
 
 
 def main(argv=None) -> int:
-    parser = ScriptParser(__doc__)
+    parser = ScriptParser(__doc__, __file__)
     add_common_arguments(parser, MNIST_PRESETS, default_out="results/mnist")
     add = parser.add_argument
     add("--experiment", choices=[*EXPERIMENTS, "all"], default="main",
@@ -92,7 +92,7 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     run_resumably(args, lambda checkpoints: run_experiments(experiments, data, preset, args, checkpoints))
     device = data.train.images.device
-    finish(args, argv, started, device, "mnist.py", args.experiment, f"--experiment {args.experiment}")
+    finish(args, started, device, args.experiment, f"--experiment {args.experiment}")
     return 0
 
 

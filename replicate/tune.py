@@ -53,7 +53,7 @@ SOFT_TERMS = {"kl": soft_loss, "logits": logit_matching_loss}  # §2's soft term
 
 
 def main(argv=None) -> int:
-    parser = ScriptParser(__doc__)
+    parser = ScriptParser(__doc__, __file__)
     add_common_arguments(parser, MNIST_PRESETS, default_out="results/mnist/tuning", resumable=False, sweep=True)
     parser.set_defaults(preset="quick")
     for flag, field in TEACHER_AXES.items():
@@ -133,8 +133,9 @@ def main(argv=None) -> int:
                 changes["epochs"] = max(1, round(epochs / (copies + 1)))  # as many SGD steps as without copies
             columns = {"jittered_copies": copies} if copies else None
             run.distill(
-                preset.distilled.with_train(**changes), T, w, transfer, soft_term=SOFT_TERMS[soft_term], columns=columns
-            )
+                preset.distilled.with_train(**changes), T, w, transfer, soft_term=SOFT_TERMS[soft_term],
+                columns=columns, log_divergence=True,  # a diverging setting is a result: logged, the sweep goes on
+            )  # fmt: skip
     return 0
 
 

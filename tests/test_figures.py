@@ -256,12 +256,14 @@ def test_the_study_table_names_each_change_and_compares_it_with_its_machines_sta
          {**student, "jittered_copies": 9, "epochs": 5, "seed": 0, "val_errors": 90},
          {**student, "model": "baseline", "temperature": float("nan"), "hard_weight": float("nan"), "seed": 0,
           "val_errors": 150},
+         {**student, "cfg_lr": 0.3, "seed": 0, "val_errors": float("nan")},
          {**on_cpu, "seed": 0, "val_errors": 130}, {**on_cpu, "temperature": 8.0, "seed": 0, "val_errors": 128}]
     )  # fmt: skip
     text = study_markdown(teachers, students)
     assert "| start (the recipe before the study) | 78, 72 | 75.0 |  |" in text
     assert "| epochs 300 | 67, 70 | 68.5 | -6.5 |" in text  # per seed in seed order
     assert "| T 8 | 100 | 100.0 | -10.0 |" in text
+    assert "| lr 0.3 | diverged | — |  |" in text
     assert "| soft term logit matching (§2.1) | 120 | 120.0 | +10.0 |" in text
     assert "| epochs 5, jittered copies 9 (departs from §3) | 90 | 90.0 | -20.0 |" in text
     assert "| student alone (labels only), epochs 50 | 150 | 150.0 | +40.0 |" in text

@@ -226,7 +226,10 @@ def test_every_experiment_runs_on_real_mnist_and_reuses_one_teacher(mnist_root, 
     }
     assert "best T =" in printed and "one seed only" in printed
     (wall,) = read_rows(out / "wall_times.csv")
-    assert wall["experiment"] == "all" and float(wall["wall_minutes"]) > 0 and "--experiment all" in wall["command"]
+    assert wall["experiment"] == "all" and float(wall["wall_minutes"]) > 0
+    # main(argv) called from Python: every row still records the script's own command, not pytest's
+    assert {r["command"] for r in rows} | {wall["command"]} == {wall["command"]}
+    assert wall["command"].startswith("python replicate/mnist.py ") and "--experiment all" in wall["command"]
 
 
 def _smoke_label_counts(mnist_root) -> list[int]:

@@ -47,7 +47,7 @@ def test_provenance_names_the_environment():
 
 
 def test_a_commit_given_in_the_environment_is_recorded_and_the_command_names_the_script(monkeypatch):
-    from distill.results import command_line
+    from distill.results import command_line, record_invocation
 
     monkeypatch.setenv("KD_GIT_COMMIT", "0123456789ab")
     git_commit.cache_clear()
@@ -55,9 +55,7 @@ def test_a_commit_given_in_the_environment_is_recorded_and_the_command_names_the
         assert git_commit() == "0123456789ab"
     finally:
         git_commit.cache_clear()
-    monkeypatch.setattr(
-        "sys.argv", [str(Path(__file__).resolve().parent.parent / "replicate" / "tune.py"), "--seeds", "0"]
-    )
+    record_invocation(str(Path(__file__).resolve().parent.parent / "replicate" / "tune.py"), ["--seeds", "0"])
     assert command_line() == "python replicate/tune.py --seeds 0"
 
 

@@ -48,3 +48,13 @@ def test_logit_matching_and_the_jittered_transfer_set_are_logged_as_such(mnist_r
         ("soft_loss", "1", "3200", "1"),  # twice the images in as many steps: half the epochs
         ("logit_matching_loss", "1", "3200", "1"),
     ]
+
+
+@pytest.mark.slow
+def test_a_diverging_setting_is_logged_as_such_and_the_sweep_goes_on(mnist_root, tmp_path):
+    common = ["--preset", "smoke", "--data-dir", str(mnist_root), "--out", str(tmp_path), "--device", "cpu"]
+    flags = ["--students", "--teacher-epochs", "1", "--epochs", "2", "--lr", "1e30", "0.1"]
+    assert load_script("tune").main(common + flags) == 0
+    _, diverged, fine = read_rows(tmp_path / "distillation_tuning.csv")
+    assert diverged["diverged_in_epoch"] == "1" and diverged["val_errors"] == "nan"
+    assert fine["diverged_in_epoch"] == "" and 0 < int(fine["val_errors"]) < 2000

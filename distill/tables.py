@@ -202,20 +202,25 @@ SETTING_NAMES = {
 }  # fmt: skip
 
 
+def shown_setting(value) -> str:
+    value = {"soft_loss": "T²·KL (§2)", "logit_matching_loss": "logit matching (§2.1)"}.get(value, value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def study_change_pairs(row: pd.Series, start: dict) -> list[tuple[str, str, str]]:
+    """(column, name, value) of each setting a study row changed from the start; [] for the start itself."""
+    if row.get("model") == "baseline":
+        return [("", "student alone (labels only), epochs", str(row.epochs))]
+    return [
+        (column, SETTING_NAMES[column], shown_setting(value) + (" (departs from §3)" * (column == "jittered_copies")))
+        for column, begun in start.items()
+        if column != "model" and (value := row.get(column)) is not None and not pd.isna(value) and value != begun
+    ]
+
+
 def study_changes(row: pd.Series, start: dict) -> str:
     """What a study row changed from the start, e.g. "T 8" or "epochs 300"; "" for the start itself."""
-    if row.get("model") == "baseline":
-        return f"student alone (labels only), epochs {row.epochs}"
-    changes = []
-    for column, begun in start.items():
-        value = row.get(column)
-        if column == "model" or value is None or pd.isna(value) or value == begun:
-            continue
-        shown = {"logit_matching_loss": "logit matching (§2.1)"}.get(value, value)
-        shown = f"{shown:g}" if isinstance(shown, float) else shown
-        departs = " (departs from §3)" if column == "jittered_copies" else ""
-        changes.append(f"{SETTING_NAMES[column]} {shown}{departs}")
-    return ", ".join(changes)
+    return ", ".join(f"{name} {value}" for _, name, value in study_change_pairs(row, start))
 
 
 def study_cells(rows: pd.DataFrame, stage: str) -> pd.DataFrame:
@@ -231,9 +236,9 @@ def study_cells(rows: pd.DataFrame, stage: str) -> pd.DataFrame:
 def study_panels(teachers: pd.DataFrame, students: pd.DataFrame) -> list[tuple[str, str, pd.DataFrame]]:
     """(title, stage, rows): the teachers, then the students of each machine's teachers. Each machine trained its
     own teachers (the same recipe, other rounding), so a student cell is compared with the start of its machine."""
-    machine = students.teacher_device.str.split(",").str[0]
+    machine = students.teacher_device.map(lambda device: "GPU" if device.startswith("NVIDIA") else "CPU")
     return [("teacher", "teacher", teachers)] + [
-        (f"students of teachers trained on {name}", "students", rows)
+        (f"students of {name}-trained teachers", "students", rows)
         for name, rows in students.groupby(machine, sort=False)
     ]
 
@@ -252,8 +257,37 @@ def study_markdown(teachers: pd.DataFrame, students: pd.DataFrame) -> str:
             mean = "—" if math.isnan(cell.mean) else f"{cell.mean:.1f}"
             lines.append(f"| {name} | {cell.per_seed} | {mean} | {difference} |")
         parts.append("\n".join(lines) + "\n")
-    devices = sorted(set(teachers.device) | set(students.device))
-    return f"Validation errors (last 10,000 training images); {'; '.join(devices)}.\n\n" + "\n".join(parts)
+    return f"Validation errors (last 10,000 training images); {study_devices(teachers, students)}.\n\n" + "\n".join(
+        parts
+    )
+
+
+def study_devices(teachers: pd.DataFrame, students: pd.DataFrame) -> str:
+    return "; ".join(sorted(set(teachers.device) | set(students.device)))
+
+
+def study_ablation_markdown(teachers: pd.DataFrame, students: pd.DataFrame) -> str:
+    """The study in short: per factor, its value at the start and the values tried, each with its mean validation
+    errors (of 10,000; over seeds). The paper preset keeps the start's values."""
+    lines = [
+        f"Mean validation errors over seeds (last 10,000 training images); {study_devices(teachers, students)}.\n",
+        "| models | factor | start | tried |",
+        "|---|---|---|---|",
+    ]
+    errors = lambda mean: "diverged" if math.isnan(mean) else f"{mean:.1f}"
+    for title, stage, rows in study_panels(teachers, students):
+        start = STUDY_START[stage]
+        pairs = rows.apply(study_change_pairs, axis=1, start=start)
+        joined = lambda i: pairs.map(lambda p: ", ".join(pair[i] for pair in p))
+        means = rows.assign(columns=joined(0), factor=joined(1), value=joined(2))
+        means = means.groupby(["columns", "factor", "value"], sort=False).val_errors.mean().reset_index()
+        at_start = errors(means.val_errors[means.factor == ""].mean())
+        for (columns, factor), tried in means[means.factor != ""].groupby(["columns", "factor"], sort=False):
+            begun = ", ".join(shown_setting(start[c]) for c in columns.split(", ") if c)
+            tried = tried.sort_values("value", key=lambda v: pd.to_numeric(v, errors="coerce"))
+            values = "; ".join(f"{v}: {errors(e)}" for v, e in zip(tried.value, tried.val_errors))
+            lines.append(f"| {title} | {factor} | {f'{begun}: {at_start}' if begun else '—'} | {values} |")
+    return "\n".join(lines) + "\n"
 
 
 def kept_share(alone: float, better: float, distilled: float) -> float:

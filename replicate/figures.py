@@ -537,7 +537,7 @@ def main(argv=None) -> int:
     if reproduce.exists():
         documents[reproduce] = replace_blocks(reproduce.read_text(), {
             "reproduce-mnist": summary,
-            "reproduce-study": study_table,
+            "reproduce-study": study_table if study is None else tables.study_ablation_markdown(*study),
             "reproduce-quick": tables.preset_summary(runs, "quick"),
             "reproduce-transfer": transfer,
             "reproduce-temperature": temperature,

@@ -238,7 +238,7 @@ def test_logged_commands_are_shown_without_the_data_folder_of_the_machine_that_r
 
 
 def test_the_study_table_names_each_change_and_compares_it_with_its_machines_start():
-    from distill.tables import study_markdown
+    from distill.tables import study_ablation_markdown, study_markdown
 
     base = {"model": "teacher", "epochs": 150, "cfg_lr": 0.05, "cfg_max_norm": 3.5, "cfg_momentum": 0.9,
             "cfg_momentum_ramp": 0, "device": "GPU (test)"}  # fmt: skip
@@ -248,7 +248,7 @@ def test_the_study_table_names_each_change_and_compares_it_with_its_machines_sta
     )
     student = {"model": "distilled", "temperature": 20.0, "hard_weight": 0.1, "cfg_lr": 0.1, "epochs": 50,
                "cfg_batch_size": 100, "soft_term": "soft_loss", "jittered_copies": float("nan"),
-               "device": "GPU (test)", "teacher_device": "GPU (test)"}  # fmt: skip
+               "device": "NVIDIA (test)", "teacher_device": "NVIDIA (test)"}  # fmt: skip
     on_cpu = {**student, "device": "CPU (test), 1 threads", "teacher_device": "CPU (test), 2 threads"}
     students = pd.DataFrame(
         [{**student, "seed": 0, "val_errors": 110}, {**student, "temperature": 8.0, "seed": 0, "val_errors": 100},
@@ -267,8 +267,12 @@ def test_the_study_table_names_each_change_and_compares_it_with_its_machines_sta
     assert "| soft term logit matching (§2.1) | 120 | 120.0 | +10.0 |" in text
     assert "| epochs 5, jittered copies 9 (departs from §3) | 90 | 90.0 | -20.0 |" in text
     assert "| student alone (labels only), epochs 50 | 150 | 150.0 | +40.0 |" in text
+    short = study_ablation_markdown(teachers, students)
+    assert "| teacher | epochs | 150: 75.0 | 300: 68.5 |" in short
+    assert "| students of GPU-trained teachers | lr | 0.1: 110.0 | 0.3: diverged |" in short
+    assert "| students of CPU-trained teachers | T | 20: 130.0 | 8: 128.0 |" in short
     # the CPU's teachers differ from the GPU's: their students are compared with the CPU's own start
-    cpu_panel = text.split("students of teachers trained on CPU (test)")[1]
+    cpu_panel = text.split("students of CPU-trained teachers")[1]
     assert "| start (the recipe before the study) | 130 | 130.0 |  |" in cpu_panel
     assert "| T 8 | 128 | 128.0 | -2.0 |" in cpu_panel
 

@@ -33,7 +33,7 @@ from pathlib import Path
 import torch
 from torchvision import datasets, transforms
 
-from distill.cli import ScriptParser, setup
+from distill.cli import ScriptParser, resolve_precisions, setup
 from distill.data import DATA_DIR_ENV, Split, resolve_data_dir
 from distill.hardware import PRECISION_ENV, choose_precision, device_name
 from distill.losses import distillation_loss, hard_loss
@@ -174,13 +174,14 @@ def print_summary(timings: list[dict], accuracy: list[dict], device: torch.devic
 
 def time_test_suite(out: Path) -> int:
     """Run the README's test command from the repository root, and log its wall time and outcome."""
+    precision = resolve_precisions(os.environ.get(PRECISION_ENV) or "auto", torch.device("cpu"))  # a bad one: 1 line
     started = time.perf_counter()
     done = subprocess.run(TEST_COMMAND, shell=True, cwd=REPO_ROOT, capture_output=True, text=True)
     minutes = (time.perf_counter() - started) / 60
     summary = (done.stdout.strip().splitlines() or [""])[-1]  # pytest's last line: "97 passed in 312.0s"
     row = {
         "command": TEST_COMMAND, "exit_status": done.returncode, "summary": summary, "wall_minutes": round(minutes, 2),
-        "precision": choose_precision(os.environ.get(PRECISION_ENV) or "auto", torch.device("cpu"))[0],
+        "precision": precision,
         "data": "MNIST" if os.environ.get(DATA_DIR_ENV) or (REPO_ROOT / "data").is_dir() else "none",
         **provenance(torch.device("cpu")),
     }  # fmt: skip

@@ -33,3 +33,11 @@ def test_bad_benchmark_flags_end_in_two_lines(capsys):
     assert stopped.value.code == 2
     error, hint = capsys.readouterr().err.strip().splitlines()
     assert error.endswith(": error: --workers must be >= 0") and hint == "(run with --help for the options)"
+
+
+def test_a_bad_precision_in_the_environment_ends_the_test_suite_timing_before_it_starts(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("KD_PRECISION", "fp16")
+    with pytest.raises(SystemExit) as stopped:
+        load_script("benchmark").main(["--test-suite", "--out", str(tmp_path)])
+    assert stopped.value.code == 2 and "$KD_PRECISION is 'fp16'" in capsys.readouterr().err
+    assert not (tmp_path / "test_suite.csv").exists()

@@ -11,10 +11,10 @@ logits v = T·log(mean_k softmax(z_k / T)), for which softmax(v / T) is exactly 
 """
 
 import hashlib
+import math
 
 import torch
 
-from distill.losses import softmax_with_temperature
 from distill.presets import MnistPreset
 from distill.results import provenance
 from distill.run import Run
@@ -25,9 +25,11 @@ PUBLISHED_ACCURACY = {"single": 58.9, "ensemble": 61.1, "distilled": 60.8}  # Ta
 
 
 def ensemble_logits(member_logits: list[torch.Tensor], temperature: float) -> torch.Tensor:
-    """Logits v whose softmax at T is the members' mean softmax at T."""
-    mean = torch.stack([softmax_with_temperature(z, temperature) for z in member_logits]).mean(dim=0)
-    return temperature * mean.log()
+    """Logits v whose softmax at T is the members' mean softmax at T, v = T·log(mean_k softmax(z_k / T)), computed
+    in log space: an unregularised member's probabilities of the unlikely classes underflow to 0, and log 0 would
+    make the soft term nan."""
+    log_probabilities = torch.stack([torch.log_softmax(z / temperature, dim=1) for z in member_logits])
+    return temperature * (torch.logsumexp(log_probabilities, dim=0) - math.log(len(member_logits)))
 
 
 def run_ensemble(run: Run, preset: MnistPreset) -> list[dict]:

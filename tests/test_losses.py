@@ -149,3 +149,8 @@ def test_the_ensembles_soft_targets_are_its_members_mean_softmax_at_T():
         v = ensemble_logits(members, T)
         mean = torch.stack([torch.softmax(z / T, dim=1) for z in members]).mean(0)
         assert torch.allclose(torch.softmax(v / T, dim=1), mean)
+    # unregularised members are sure of themselves: probabilities far below float32's range, and yet finite targets
+    sure = [torch.tensor([[0.0, -4000.0, -9000.0] + [-5000.0] * (N_CLASSES - 3)]) for _ in range(3)]
+    v = ensemble_logits(sure, 20.0)
+    assert torch.isfinite(v).all() and torch.allclose(v, sure[0])  # identical members: their own logits
+    assert torch.isfinite(soft_loss(torch.zeros_like(v), v, 20.0))

@@ -141,8 +141,9 @@ def widths_of(rows: pd.DataFrame) -> list[str]:
     return sorted(rows.hidden.unique(), key=lambda h: int(h.split("-")[0]))
 
 
-def temperature_markdown(runs: pd.DataFrame, preset: str) -> str:
-    """Test errors per student size (columns) and T (rows), and the verdict on the paper's two claims."""
+def temperature_markdown(runs: pd.DataFrame, preset: str, with_verdict: bool = True) -> str:
+    """Test errors per student size (columns) and T (rows), and (``with_verdict``) the verdict on the paper's two
+    claims."""
     rows = rows_of(runs, "temperature", preset)
     if rows.empty:
         return "Temperature × student size: not run.\n"
@@ -160,10 +161,11 @@ def temperature_markdown(runs: pd.DataFrame, preset: str) -> str:
         "Paper: with ≥ 300 units per layer all T above 8 give fairly similar results; "
         "with 30 units T in 2.5–4 works significantly better than higher or lower T."
     )
-    claims = "\n".join(f"- {claim}" for claim in verdict(rows.to_dict("records")))
+    claims = [c for c in verdict(rows.to_dict("records")) if with_verdict or " best T = " not in c]  # collapses stay
+    claims = "\n".join(f"- {claim}" for claim in claims)
     device = devices_of(runs, preset, ("temperature",))
     header = f"Test errors, `{preset}` preset, mean ± sd over seeds; {device}.\n\n"
-    return header + "\n".join(lines) + f"\n\n{paper}\n\n{claims}\n"
+    return header + "\n".join(lines) + (f"\n\n{paper}" if with_verdict else "") + f"\n\n{claims}\n"
 
 
 def with_accuracy(cifar: pd.DataFrame) -> pd.DataFrame:

@@ -181,15 +181,15 @@ def fp32_markdown(results: Path) -> str:
 
 def wall_times_markdown(results: Path) -> str:
     """Every logged invocation of the replicate/ scripts (superseded ones aside): command, device and precision
-    (where the row logged it), commit, time."""
-    lines = ["| command | device | commit | wall time (min) |", "|---|---|---|---:|"]
+    (where the row logged it), time."""
+    lines = ["| command | device | wall time (min) |", "|---|---|---:|"]
     paths = sorted(results.glob("*/wall_times.csv")) + sorted(results.glob("*/*/wall_times.csv"))
     for path in [p for p in paths if p.parent.name != "superseded"]:
         table = read_csv(path, ["command", "wall_minutes", "device", "git_commit"])
         precision = table.get("precision", pd.Series(index=table.index, dtype=object))
         for r, p in zip(table.itertuples(), precision):
-            device = r.device if pd.isna(p) else f"{r.device}, {p}"
-            lines.append(f"| `{shown(r.command)}` | {device} | {r.git_commit[:7]} | {r.wall_minutes:.1f} |")
+            device = re.sub(r" \(AVX[^)]*\)", "", r.device if pd.isna(p) else f"{r.device}, {p}")  # CPU: intro
+            lines.append(f"| `{shown(r.command)}` | {device} | {r.wall_minutes:.1f} |")  # commit: in the CSV
     return "\n".join(lines) + "\n"
 
 
@@ -540,7 +540,7 @@ def main(argv=None) -> int:
             "reproduce-study": study_table if study is None else tables.study_ablation_markdown(*study),
             "reproduce-quick": tables.preset_summary(runs, "quick"),
             "reproduce-transfer": transfer,
-            "reproduce-temperature": temperature,
+            "reproduce-temperature": tables.temperature_markdown(runs, preset, with_verdict=False),
             "reproduce-other-claims": "\n".join([GLANCE_HEADER, *glance_other_claims(runs, shown_preset)]) + "\n",
             "reproduce-cifar10": tables.cifar_markdown(cifar),
             "reproduce-wall-times": wall_times_markdown(results),

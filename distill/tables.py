@@ -38,8 +38,11 @@ def rows_of(runs: pd.DataFrame, experiment: str, preset: str, model: str | None 
 def headline_rows(runs: pd.DataFrame, preset: str, eval_name: str = "test") -> pd.DataFrame:
     """The headline's rows of a preset on one split: its students, and each seed's teacher whichever
     experiment happened to train it (a cached teacher keeps the tag of its first run)."""
-    headline_models = (runs.experiment == "main") | (runs.model == "teacher")
-    return runs[headline_models & (runs.preset == preset) & (runs.eval_split == eval_name)]
+    runs = runs[(runs.preset == preset) & (runs.eval_split == eval_name)]
+    is_teacher, is_main = runs.model == "teacher", runs.experiment == "main"
+    # one teacher per seed: a seed whose students' teacher is tagged "main" counts no other experiment's teacher
+    other_teacher = is_teacher & ~is_main & runs.seed.isin(runs.seed[is_teacher & is_main])
+    return runs[(is_main | is_teacher) & ~other_teacher]
 
 
 def preset_summary(runs: pd.DataFrame, preset: str, eval_name: str = "test") -> str:
@@ -64,14 +67,11 @@ def preset_summary(runs: pd.DataFrame, preset: str, eval_name: str = "test") -> 
         seeds, minutes = ", ".join(str(int(e)) for e in errors), runs_of_model.train_seconds.mean() / 60
         lines.append(f"| {model} | {published} | {mean_sd(errors)} | {difference} | {seeds} | {minutes:.1f} |")
     complete = [
-        f"seed {seed}: {group.train_seconds.sum() / 60:.1f} min"
-        for seed, group in rows.groupby("seed")
+        f"{group.train_seconds.sum() / 60:.1f}"
+        for _, group in rows.groupby("seed")
         if set(MODELS) <= set(group.model)  # teacher + both students
     ]
-    wall = (
-        "Training time per seed (teacher + both students, evaluation excluded): "
-        f"{'; '.join(complete) or 'no complete seed'}. End-to-end wall times: REPRODUCE.md.\n"
-    )
+    wall = f"Training time per seed (all three models, no evaluation): {', '.join(complete) or '—'} min.\n"
     return "\n".join(lines) + f"\n\n{gap_closed(runs, preset, eval_name)}\n{wall}"
 
 

@@ -282,3 +282,19 @@ def test_the_share_kept_counts_errors_and_accuracies_alike():
 
     assert kept_share(58.9, 61.1, 60.8) == pytest.approx(0.8636, abs=1e-4)  # Table 1's accuracies: 86 % kept
     assert kept_share(140, 120, 125) == pytest.approx(0.75)  # errors fall as nets improve: 15 of 20 kept
+
+
+def test_the_headline_counts_one_teacher_per_seed_the_one_its_students_learnt_from():
+    from distill.tables import headline_rows
+
+    def row(experiment, model, seed, errors):
+        return {"experiment": experiment, "model": model, "seed": seed, "preset": "paper", "eval_split": "test",
+                "test_errors": errors}  # fmt: skip
+
+    runs = pd.DataFrame([
+        row("main", "teacher", 0, 74), row("main", "distilled", 0, 90),
+        row("fewdata", "teacher", 0, 71),  # a second seed-0 teacher, trained later for another experiment
+        row("omit3", "teacher", 1, 75), row("main", "distilled", 1, 93),  # main reused the teacher omit3 trained
+    ])  # fmt: skip
+    teachers = headline_rows(runs, "paper").query("model == 'teacher'")
+    assert sorted(teachers.test_errors) == [74, 75]

@@ -188,7 +188,8 @@ def wall_times_markdown(results: Path) -> str:
         table = read_csv(path, ["command", "wall_minutes", "device", "git_commit"])
         precision = table.get("precision", pd.Series(index=table.index, dtype=object))
         for r, p in zip(table.itertuples(), precision):
-            device = re.sub(r" \(AVX[^)]*\)", "", r.device if pd.isna(p) else f"{r.device}, {p}")  # CPU: intro
+            # the CPU's SIMD level is long and the same on every row: REPRODUCE's introduction names it once
+            device = re.sub(r" \(AVX[^)]*\)", "", r.device if pd.isna(p) else f"{r.device}, {p}")
             lines.append(f"| `{shown(r.command)}` | {device} | {r.wall_minutes:.1f} |")  # commit: in the CSV
     return "\n".join(lines) + "\n"
 

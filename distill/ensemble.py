@@ -12,13 +12,14 @@ logits v = T·log(mean_k softmax(z_k / T)), for which softmax(v / T) is exactly 
 
 import hashlib
 import math
+from pathlib import Path
 
 import torch
 
 from distill.presets import MnistPreset
 from distill.results import provenance
 from distill.run import Run
-from distill.train import count_errors, predict_logits
+from distill.train import ModelStage, count_errors, predict_logits
 
 MEMBERS = 10
 PUBLISHED_ACCURACY = {"single": 58.9, "ensemble": 61.1, "distilled": 60.8}  # Table 1, test frame accuracy (%)
@@ -32,23 +33,22 @@ def ensemble_logits(member_logits: list[torch.Tensor], temperature: float) -> to
     return temperature * (torch.logsumexp(log_probabilities, dim=0) - math.log(len(member_logits)))
 
 
-def run_ensemble(run: Run, preset: MnistPreset) -> list[dict]:
-    """Train the members (seeds 10·seed … 10·seed + 9), log the ensemble, distil it; return the rows."""
+def use_ensemble(run: Run, members: ModelStage, cache_dir: Path, retrain: bool) -> tuple[list, list]:
+    """Train the members (seeds 10·seed … 10·seed + 9; or load them from the cache), log the ensemble's errors,
+    and make it the run's teacher at T = 1 (set ``run.teacher_logits`` to ``ensemble_logits`` at another T).
+    Return the members' logits on the training and on the evaluated images."""
     first = len(run.rows)
-    members = [
-        run.fit("baseline", preset.baseline, run.label_loss(), {"member": k}, seed=MEMBERS * run.seed + k)
+    models = [
+        run.fit_cached("baseline", members, cache_dir, retrain, {"member": k}, seed=MEMBERS * run.seed + k)
         for k in range(MEMBERS)
     ]
-    temperature = preset.temperature
-    logits = [
-        [predict_logits(member, split.images) for member in members] for split in (run.train_split, run.eval_split)
-    ]
+    logits = tuple([predict_logits(m, split.images) for m in models] for split in (run.train_split, run.eval_split))
     # the ensemble's own prediction: its members' mean softmax at T = 1
     errors = count_errors(ensemble_logits(logits[1], 1.0), run.eval_split.labels)
-    trained = run.rows[first:]  # a rerun resumes the members, so their run_ids, and so the ensemble's, stay
+    trained = run.rows[first:]  # a rerun loads the same members, so their run_ids, and so the ensemble's, stay
     run_id = hashlib.sha256("".join(r["run_id"] for r in trained).encode()).hexdigest()[:12]
     row = {
-        "run_id": run_id, "experiment": run.experiment, "model": "ensemble", "hidden": "10 × 800-800",
+        "run_id": run_id, "experiment": run.experiment, "model": "ensemble", "hidden": f"{MEMBERS} × 800-800",
         "seed": run.seed, "preset": run.preset_name, "epochs": trained[0]["epochs"],
         "precision": trained[0]["precision"], "eval_split": run.eval_name, f"{run.eval_name}_errors": errors,
         f"{run.eval_name}_error_pct": round(100 * errors / len(run.eval_split), 3), "members": MEMBERS,
@@ -57,7 +57,15 @@ def run_ensemble(run: Run, preset: MnistPreset) -> list[dict]:
     }  # fmt: skip
     run.log(row)
     print(f"ensemble of {MEMBERS} seed {run.seed}: {run.eval_name} errors {errors}", flush=True)
-    run.teacher_logits = tuple(ensemble_logits(z, temperature) for z in logits)
+    run.teacher_logits = tuple(ensemble_logits(z, 1.0) for z in logits)
     run.teacher_run_id = row["run_id"]
-    run.distill(preset.distilled, temperature, preset.hard_weight)
-    return run.rows[first:]
+    return logits
+
+
+def run_ensemble(run: Run, preset: MnistPreset, cache_dir: Path, retrain: bool) -> list[dict]:
+    """§4 for one seed: the ensemble of students alone (``use_ensemble``), distilled into one net at the preset's T;
+    return the run's rows. A diverging distilled net is logged as such: a result of its own."""
+    members = use_ensemble(run, preset.baseline, cache_dir, retrain)
+    run.teacher_logits = tuple(ensemble_logits(z, preset.temperature) for z in members)
+    run.distill(preset.distilled, preset.temperature, preset.hard_weight, log_divergence=True)
+    return run.rows

@@ -46,21 +46,29 @@ class Run:
         """Train this seed's teacher (or load it from the cache, if an identical one was trained before) and
         compute its logits v on the training and evaluated images: once, in eval mode (no dropout), on the
         un-jittered images. These are the soft targets of every student distilled in this run."""
-        key = teacher_key(stage, self.seed, self.train_split)
-        path = Path(cache_dir) / f"teacher-{key}.pt"
-        teacher = stage.build().to(self.train_split.images.device)
-        row = None if retrain else load_teacher(path, key, teacher)
-        if row is None:
-            teacher = self.fit("teacher", stage, self.label_loss())
-            save_teacher(path, key, teacher, self.rows[-1])
-        else:
-            self.checkpoint("teacher", stage, {}, self.train_split, None)  # one a killed run left is deleted at the end
-            self.log(row)  # every results folder lists the teacher its students learnt from
-            errors = row[f"{self.eval_name}_errors"]
-            print(f"teacher seed {self.seed}: loaded from {path}: {self.eval_name} errors {errors}")
+        teacher = self.fit_cached("teacher", stage, cache_dir, retrain)
         self.teacher_run_id = self.rows[-1]["run_id"]
         self.teacher_logits = tuple(predict_logits(teacher, s.images) for s in (self.train_split, self.eval_split))
         return teacher
+
+    def fit_cached(self, model_name: str, stage: ModelStage, cache_dir: Path, retrain: bool,
+                   columns: dict | None = None, seed: int | None = None) -> nn.Module:  # fmt: skip
+        """``fit`` on the labels, or load the identical model trained before (same stage, seed and training images)
+        from ``cache_dir`` and log its stored row: for the models that teach (a teacher, an ensemble's members)."""
+        seed = self.seed if seed is None else seed
+        key = teacher_key(stage, seed, self.train_split)
+        path = Path(cache_dir) / f"{model_name}-{key}.pt"
+        model = stage.build().to(self.train_split.images.device)
+        row = None if retrain else load_teacher(path, key, model)
+        if row is None:
+            model = self.fit(model_name, stage, self.label_loss(), columns, seed=seed)
+            save_teacher(path, key, model, self.rows[-1])
+        else:
+            self.checkpoint(model_name, stage, columns or {}, self.train_split, None, seed)  # a killed run's: deleted
+            self.log(row)  # every results folder lists the models its students learnt from
+            errors = row[f"{self.eval_name}_errors"]
+            print(f"{model_name} seed {seed}: loaded from {path}: {self.eval_name} errors {errors}")
+        return model
 
     def distill(self, stage: ModelStage, temperature: float, hard_weight: float,
                 transfer: tuple[Split, torch.Tensor] | None = None, after_training=None, soft_weight: float = 1.0,

@@ -16,6 +16,8 @@ images only; the test set is never touched. Two sweeps:
     python replicate/tune.py --preset paper --soft-term logits
     # diagnostic, departs from §3: distil on the training images plus 9 jittered copies
     python replicate/tune.py --preset paper --jittered-copies 9
+    # §4: students distilled from an ensemble of 10 students alone instead of the teacher
+    python replicate/tune.py --preset paper --ensemble --lr 0.1 0.03 0.01
 
 Every seed of --seeds runs the whole sweep; the students of a seed start from the
 same initial weights whatever their settings (Run.fit seeds each model). Several
@@ -32,6 +34,7 @@ from pathlib import Path
 
 from distill.cli import ScriptParser, add_common_arguments, resolve_precisions, setup
 from distill.data import with_jittered_copies
+from distill.ensemble import ensemble_logits, use_ensemble
 from distill.hardware import PRECISIONS
 from distill.losses import logit_matching_loss, soft_loss
 from distill.mnist import split_for_run
@@ -83,6 +86,9 @@ def main(argv=None) -> int:
         "(a diagnostic that departs from §3; default 0)",
     )
     parser.add_argument(
+        "--ensemble", action="store_true", help="students learn from an ensemble of 10 students alone (§4)"
+    )
+    parser.add_argument(
         "--teacher-precision",
         choices=PRECISIONS,
         default="auto",
@@ -102,6 +108,10 @@ def main(argv=None) -> int:
     train_split, val_split, _ = split_for_run(data, preset, validation=held_out)
     teacher_axes = {field: getattr(args, flag[2:].replace("-", "_")) for flag, field in TEACHER_AXES.items()}
     teacher_axes = {field: values for field, values in teacher_axes.items() if values}
+    if args.ensemble and (teacher_axes or max(args.jittered_copies)):
+        parser.error(
+            "--ensemble combines with neither --teacher-* nor --jittered-copies: its members are students alone"
+        )
     if args.students and any(len(values) > 1 for values in teacher_axes.values()):
         parser.error("--students learn from one teacher: give each --teacher-* flag a single value")
     students_teacher = preset.teacher.with_train(**{field: values[0] for field, values in teacher_axes.items()})
@@ -114,15 +124,21 @@ def main(argv=None) -> int:
                 run.fit("teacher", preset.teacher.with_train(**changes), run.label_loss())
             continue
         run = Run(f"tune-{args.preset}", seed, train_split, val_split, "val", out, *["distillation_tuning"] * 2)
-        teacher = run.use_teacher(
-            students_teacher.with_train(bf16=teacher_precision == "bf16"), Path(args.cache_dir), retrain=False
+        teacher_stage = (preset.baseline if args.ensemble else students_teacher).with_train(
+            bf16=teacher_precision == "bf16"
         )
+        if args.ensemble:
+            members = use_ensemble(run, teacher_stage, Path(args.cache_dir), retrain=False)
+        else:
+            teacher = run.use_teacher(teacher_stage, Path(args.cache_dir), retrain=False)
         grid = itertools.product(
             args.jittered_copies, args.soft_term, args.lr, args.hard_weight, args.temperature, args.batch_size,
             args.epochs, args.precision,
         )  # fmt: skip
         for copies, soft_term, lr, w, T, batch_size, epochs, precision in grid:
             changes = {"lr": lr, "batch_size": batch_size, "epochs": epochs, "bf16": precision == "bf16"}
+            if args.ensemble:
+                run.teacher_logits = tuple(ensemble_logits(z, T) for z in members)
             if w < 0:
                 run.fit("baseline", preset.distilled.with_train(**changes), run.label_loss(), kl_temperature=T)
                 continue

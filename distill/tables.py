@@ -318,8 +318,9 @@ def ensemble_errors(runs: pd.DataFrame, preset: str) -> dict[str, pd.Series]:
     by its ensemble's seed."""
     rows = rows_of(runs, "ensemble", preset)
     rows = rows.assign(ensemble_seed=rows.seed.where(rows.model != "baseline", rows.seed // ENSEMBLE_MEMBERS))
-    return {
-        m: rows[rows.model == m].set_index("ensemble_seed").test_errors for m in ("baseline", "ensemble", "distilled")
+    return {  # a diverged distilled net (no errors) is left out here and named in ensemble_markdown
+        m: rows[rows.model == m].set_index("ensemble_seed").test_errors.dropna()
+        for m in ("baseline", "ensemble", "distilled")
     }
 
 
@@ -340,10 +341,46 @@ def ensemble_markdown(runs: pd.DataFrame, preset: str) -> str:
         "| model | published | measured |", "|---|---:|---:|",
         f"| single net (800-800 alone) | {ENSEMBLE_PUBLISHED['single']} | {mean_sd(errors['baseline'])} nets |",
         f"| ensemble of {ENSEMBLE_MEMBERS} | {ENSEMBLE_PUBLISHED['ensemble']} | {mean_sd(errors['ensemble'])} |",
-        f"| one net distilled from it | {ENSEMBLE_PUBLISHED['distilled']} | {mean_sd(errors['distilled'])} |",
+        f"| one net distilled from it | {ENSEMBLE_PUBLISHED['distilled']} | {mean_sd(errors['distilled'])}"
+        f"{diverged_note(rows_of(runs, 'ensemble', preset))} |",
         share_sentence("Share of the ensemble's gain over a single net that distillation keeps", ENSEMBLE_KEPT,
                        ensemble_kept(errors)),
     ])  # fmt: skip
+
+
+def diverged_note(rows: pd.DataFrame) -> str:
+    """E.g. "; diverged in epoch 1: seeds 0, 1" for the rows whose training diverged; "" if none did."""
+    if "diverged_in_epoch" not in rows or rows.diverged_in_epoch.isna().all():
+        return ""
+    diverged = rows[rows.diverged_in_epoch.notna()]
+    epochs = ", ".join(f"{e:.0f}" for e in diverged.diverged_in_epoch.unique())
+    return f"; diverged in epoch {epochs}: seed{'s' * (len(diverged) > 1)} {', '.join(map(str, diverged.seed))}"
+
+
+def ensemble_tuning_markdown(rows: pd.DataFrame) -> str:
+    """The ensemble student's settings, chosen on validation (tune.py --ensemble): validation errors of the single
+    nets, of their ensembles, and of each setting of the net distilled from them."""
+    if rows.empty:
+        return "Ensemble student on validation: not run.\n"
+    ensemble_seed = rows.seed.where(rows.model != "baseline", rows.seed // ENSEMBLE_MEMBERS)
+    rows = rows.assign(ensemble_seed=ensemble_seed).sort_values("ensemble_seed")
+    per_seed = lambda errors: ", ".join("diverged" if math.isnan(e) else f"{e:.0f}" for e in errors)
+    lines = [
+        f"Validation errors (last 10,000 training images); {'; '.join(sorted(set(rows.device)))}.\n",
+        "| model | T | lr | epochs | validation errors per ensemble seed | mean |",
+        "|---|---:|---:|---:|---|---:|",
+        f"| single nets (800-800 alone) | | | | | {mean_sd(rows[rows.model == 'baseline'].val_errors)} |",
+    ]
+    ensembles = rows[rows.model == "ensemble"]
+    lines.append(
+        f"| ensemble of {ENSEMBLE_MEMBERS} | | | | {per_seed(ensembles.val_errors)} | {mean_sd(ensembles.val_errors)} |"
+    )
+    students = rows[rows.model == "distilled"]
+    for (T, lr, epochs), cell in students.groupby(["temperature", "cfg_lr", "epochs"]):
+        errors = cell.val_errors
+        mean = "diverged" if errors.isna().all() else mean_sd(errors.dropna())
+        lines.append(f"| distilled from it | {T:g} | {lr:g} | {epochs} | {per_seed(errors)} | {mean} |")
+    return "\n".join(lines) + "\n"
 
 
 def few_data_cells(runs: pd.DataFrame, preset: str) -> dict[str, pd.DataFrame]:

@@ -505,6 +505,9 @@ def main(argv=None) -> int:
     cifar = read_optional(results / "cifar10" / "runs.csv", ["run_id", "model", "preset", "test_error_pct"])
     cifar = cifar if cifar is None else tables.latest(cifar)
     study = study_rows(results)
+    ensemble_tuning = read_optional(
+        mnist / "ensemble_tuning" / "distillation_tuning.csv", ["model", "seed", "val_errors"]
+    )
     # §4, §5 and §2.1: the preset asked for, or the quick preset where only it has run
     shown_preset = {
         e: preset if len(tables.rows_of(runs, e, preset)) else "quick" for e in ("ensemble", "fewdata", "logits")
@@ -521,7 +524,9 @@ def main(argv=None) -> int:
         f"{transfer}",
         f"## MNIST §3, temperature × student size, `{preset}` preset\n\n{temperature}",
         "## §4, Table 1 on MNIST: an ensemble distilled into one net\n\n"
-        f"{tables.ensemble_markdown(runs, shown_preset['ensemble'])}",
+        f"{tables.ensemble_markdown(runs, shown_preset['ensemble'])}\n"
+        "The distilled net's settings, chosen on validation (`replicate/tune.py --ensemble`):\n\n"
+        f"{tables.ensemble_tuning_markdown(pd.DataFrame() if ensemble_tuning is None else ensemble_tuning)}",
         "## §5, Table 5 on MNIST: soft targets from 3 % of the data\n\n"
         f"{tables.few_data_markdown(runs, shown_preset['fewdata'])}\n"
         "![learning curves on 3 % of the data](../figures/mnist_few_data.png)\n",

@@ -298,3 +298,18 @@ def test_the_headline_counts_one_teacher_per_seed_the_one_its_students_learnt_fr
     ])  # fmt: skip
     teachers = headline_rows(runs, "paper").query("model == 'teacher'")
     assert sorted(teachers.test_errors) == [74, 75]
+
+
+def test_a_diverged_ensemble_student_is_named_not_counted():
+    from distill.tables import ensemble_markdown
+
+    def row(model, seed, errors, diverged=None):
+        return {"experiment": "ensemble", "model": model, "seed": seed, "preset": "paper", "eval_split": "test",
+                "test_errors": errors, "diverged_in_epoch": diverged, "device": "cpu"}  # fmt: skip
+
+    members = [row("baseline", s, 140) for s in range(20)]
+    runs = pd.DataFrame([*members, row("ensemble", 0, 130), row("ensemble", 1, 120), row("distilled", 0, 132),
+                         row("distilled", 1, float("nan"), diverged=1)])  # fmt: skip
+    table = ensemble_markdown(runs, "paper")
+    assert "| 132 (n=1); diverged in epoch 1: seed 1 |" in table
+    assert "measured 80 % per seed" in table  # seed 0 only: (132 − 140) / (130 − 140)

@@ -26,6 +26,8 @@ def test_sweeps_report_validation_errors_only(mnist_root, tmp_path):
         (["--students", "--teacher-epochs", "150", "300"], "one teacher"),
         (["--jittered-copies", "-1"], "--jittered-copies"),
         (["--soft-term", "mse"], "invalid choice"),
+        (["--ensemble", "--jittered-copies", "1"], "--ensemble"),
+        (["--ensemble", "--teacher-epochs", "300"], "--ensemble"),
     ],
 )
 def test_bad_study_flags_are_one_line_errors(flags, message, capsys):
@@ -58,3 +60,20 @@ def test_a_diverging_setting_is_logged_as_such_and_the_sweep_goes_on(mnist_root,
     _, diverged, fine = read_rows(tmp_path / "distillation_tuning.csv")
     assert diverged["diverged_in_epoch"] == "1" and diverged["val_errors"] == "nan"
     assert fine["diverged_in_epoch"] == "" and 0 < int(fine["val_errors"]) < 2000
+
+
+@pytest.mark.slow
+def test_the_ensemble_student_is_swept_on_validation_from_members_trained_once(mnist_root, tmp_path, capsys):
+    common = ["--preset", "smoke", "--data-dir", str(mnist_root), "--out", str(tmp_path), "--device", "cpu"]
+    flags = ["--ensemble", "--epochs", "1", "--temperature", "2", "20", "--lr", "1e30", "0.1"]
+    assert load_script("tune").main(common + flags) == 0
+    *members, ensemble, too_fast, _, t2, t20 = read_rows(tmp_path / "distillation_tuning.csv")
+    assert [int(m["seed"]) for m in members] == list(range(10)) and {m["member"] for m in members} == set("0123456789")
+    assert ensemble["model"] == "ensemble" and ensemble["eval_split"] == "val" and ensemble["train_size"] == ""
+    assert too_fast["diverged_in_epoch"] == "1" and (t2["temperature"], t20["temperature"]) == ("2.0", "20.0")
+    # the ensemble's soft targets are softer at T = 20: the students' KL at their own T shows which T they saw
+    assert float(t20["val_kl"]) < float(t2["val_kl"])
+    capsys.readouterr()
+    assert load_script("tune").main(common + ["--ensemble", "--epochs", "1"]) == 0  # members: loaded, not retrained
+    assert capsys.readouterr().out.count("baseline seed") == 10
+    assert len(read_rows(tmp_path / "distillation_tuning.csv")) == 16  # one new row: the new student

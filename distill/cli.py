@@ -162,9 +162,8 @@ def finish(args: argparse.Namespace, started: float, device: torch.device, exper
             "quick or paper for results."
         )
     minutes = (time.perf_counter() - started) / 60
-    seeds = " ".join(map(str, args.seeds))
-    log_wall_time(args.out, minutes, device, experiment=experiment, preset=args.preset, seeds=seeds,
-                  precision=args.precision)  # fmt: skip
+    log_wall_time(args.out, minutes, device, experiment=experiment, preset=args.preset,
+                  seeds=" ".join(map(str, args.seeds)), precision=args.precision)  # fmt: skip
     print(f"\n{flag}, preset {args.preset}, seeds {args.seeds}: {minutes:.1f} min wall time")
 
 

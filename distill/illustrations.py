@@ -32,8 +32,7 @@ def plot_logit_matching_limit(ax, temperatures: list[float]) -> None:
     ax.loglog(temperatures, gaps, marker="o", ms=3, label="distillation gradient vs logit matching")
     one_over_t = [gaps[-1] * temperatures[-1] / t for t in temperatures]
     ax.loglog(temperatures, one_over_t, ls=":", color="grey", label="∝ 1/T")
-    ax.set_xlabel("temperature T")
-    ax.set_ylabel("relative difference of the gradients")
+    ax.set(xlabel="temperature T", ylabel="relative difference of the gradients")
     ax.set_title("§2.1: (1/T)(q − p) → (z − v)/(N T²) as T grows (logits of size ~3)", fontsize=9)
     ax.legend(fontsize=8, frameon=False)
 

@@ -50,8 +50,7 @@ def preset_summary(runs: pd.DataFrame, preset: str, eval_name: str = "test") -> 
     On a validation split the difference is left out: the paper reports test errors only."""
     caption = "MNIST test errors (of 10,000)" if eval_name == "test" else "MNIST validation errors (held-out images)"
     lines = [
-        f"{caption}, `{preset}` preset, mean ± sd over seeds; {devices_of(runs, preset)}.",
-        "",
+        f"{caption}, `{preset}` preset, mean ± sd over seeds; {devices_of(runs, preset)}.\n",
         "| model | published | measured | difference | per seed | train time (min) |",
         "|---|---:|---:|---:|---|---:|",
     ]
@@ -66,25 +65,16 @@ def preset_summary(runs: pd.DataFrame, preset: str, eval_name: str = "test") -> 
         difference = f"{errors.mean() - published:+.{digits}f}" if eval_name == "test" else "n/a"
         seeds, minutes = ", ".join(str(int(e)) for e in errors), runs_of_model.train_seconds.mean() / 60
         lines.append(f"| {model} | {published} | {mean_sd(errors)} | {difference} | {seeds} | {minutes:.1f} |")
-    complete = [
-        f"{group.train_seconds.sum() / 60:.1f}"
-        for _, group in rows.groupby("seed")
-        if set(MODELS) <= set(group.model)  # teacher + both students
-    ]
+    # the share of the student-alone-to-teacher gap that distillation closes, per seed (§3: (146−74)/(146−67) = 91 %)
+    errors, gap = rows.pivot_table(index="seed", columns="model", values=f"{eval_name}_errors"), ""
+    if set(MODELS) <= set(errors.columns):
+        errors = errors.dropna()
+        per_seed = percentages((errors.baseline - errors.distilled) / (errors.baseline - errors.teacher))
+        gap = f"Gap closed by distillation, (alone − distilled)/(alone − teacher): {per_seed} (published: 91 %).\n"
+    # a seed's training time counts once it has all three models: the teacher and both students
+    complete = [f"{g.train_seconds.sum() / 60:.1f}" for _, g in rows.groupby("seed") if set(MODELS) <= set(g.model)]
     wall = f"Training time per seed (all three models, no evaluation): {', '.join(complete) or '—'} min.\n"
-    return "\n".join(lines) + f"\n\n{gap_closed(runs, preset, eval_name)}\n{wall}"
-
-
-def gap_closed(runs: pd.DataFrame, preset: str, eval_name: str = "test") -> str:
-    """Share of the student-alone-to-teacher gap that distillation closes, per seed (§3: (146−74)/(146−67) = 91 %)."""
-    rows = headline_rows(runs, preset, eval_name)
-    errors = rows.pivot_table(index="seed", columns="model", values=f"{eval_name}_errors")
-    if not set(MODELS) <= set(errors.columns):
-        return ""
-    errors = errors.dropna()
-    share = (errors.baseline - errors.distilled) / (errors.baseline - errors.teacher)
-    per_seed = ", ".join(f"{100 * v:.0f} %" for v in share)
-    return f"Gap closed by distillation, (alone − distilled)/(alone − teacher): {per_seed} (published: 91 %).\n"
+    return "\n".join(lines) + f"\n\n{gap}\n{wall}"
 
 
 def devices_of(runs: pd.DataFrame, preset: str, experiments: tuple[str, ...] = ("main",)) -> str:
@@ -170,7 +160,6 @@ def temperature_markdown(runs: pd.DataFrame, preset: str, with_verdict: bool = T
 
 def with_accuracy(cifar: pd.DataFrame) -> pd.DataFrame:
     """CIFAR-10 rows with test accuracy, and the teacher (no recipe: it serves both) labelled "shared".
-
     Rows logged before the tutorial recipe got its name call it "seed"."""
     recipe = cifar.recipe if "recipe" in cifar else pd.Series("", index=cifar.index)
     recipe = recipe.fillna("shared").replace({"seed": "tutorial"})
@@ -198,8 +187,7 @@ STUDY_START = {
 }  # fmt: skip
 SETTING_NAMES = {
     "teacher_epochs": "teacher epochs", "epochs": "epochs", "cfg_lr": "lr", "cfg_max_norm": "max-norm",
-    "cfg_momentum": "momentum",
-    "cfg_momentum_ramp": "ramp epochs", "temperature": "T", "hard_weight": "hard weight",
+    "cfg_momentum": "momentum", "cfg_momentum_ramp": "ramp epochs", "temperature": "T", "hard_weight": "hard weight",
     "cfg_batch_size": "batch", "soft_term": "soft term", "jittered_copies": "jittered copies",
 }  # fmt: skip
 
@@ -220,14 +208,11 @@ def study_change_pairs(row: pd.Series, start: dict) -> list[tuple[str, str, str]
     ]
 
 
-def study_changes(row: pd.Series, start: dict) -> str:
-    """What a study row changed from the start, e.g. "T 8" or "epochs 300"; "" for the start itself."""
-    return ", ".join(f"{name} {value}" for _, name, value in study_change_pairs(row, start))
-
-
 def study_cells(rows: pd.DataFrame, stage: str) -> pd.DataFrame:
     """One line per cell of the study: its change from the start, errors per seed, mean, and mean − start's."""
-    rows = rows.assign(change=rows.apply(study_changes, axis=1, start=STUDY_START[stage])).sort_values("seed")
+    # what each row changed from the start, e.g. "T 8" or "epochs 300"; "" for the start itself
+    changes = lambda row: ", ".join(f"{name} {value}" for _, name, value in study_change_pairs(row, STUDY_START[stage]))
+    rows = rows.assign(change=rows.apply(changes, axis=1)).sort_values("seed")
     per_seed = lambda errors: ", ".join("diverged" if math.isnan(e) else f"{e:.0f}" for e in errors)
     cells = rows.groupby("change", sort=False).val_errors.agg(["mean", "count", per_seed])
     cells.columns = ["mean", "n", "per_seed"]
@@ -249,19 +234,16 @@ def study_markdown(teachers: pd.DataFrame, students: pd.DataFrame) -> str:
     """The validation study: one table per panel, each cell against its start (validation errors of 10,000)."""
     parts = []
     for title, stage, rows in study_panels(teachers, students):
-        lines = [
-            f"| {title}: change from the start | validation errors per seed | mean | vs start |",
-            "|---|---|---:|---:|",
-        ]
+        header = f"| {title}: change from the start | validation errors per seed | mean | vs start |"
+        lines = [header, "|---|---|---:|---:|"]
         for cell in study_cells(rows, stage).itertuples():
             name = cell.change or "start (the recipe before the study)"
             difference = "" if cell.change == "" or math.isnan(cell.mean) else f"{cell.difference:+.1f}"
             mean = "—" if math.isnan(cell.mean) else f"{cell.mean:.1f}"
             lines.append(f"| {name} | {cell.per_seed} | {mean} | {difference} |")
         parts.append("\n".join(lines) + "\n")
-    return f"Validation errors (last 10,000 training images); {study_devices(teachers, students)}.\n\n" + "\n".join(
-        parts
-    )
+    header = f"Validation errors (last 10,000 training images); {study_devices(teachers, students)}.\n\n"
+    return header + "\n".join(parts)
 
 
 def study_devices(teachers: pd.DataFrame, students: pd.DataFrame) -> str:
@@ -271,11 +253,9 @@ def study_devices(teachers: pd.DataFrame, students: pd.DataFrame) -> str:
 def study_ablation_markdown(teachers: pd.DataFrame, students: pd.DataFrame) -> str:
     """The study in short: per factor, its value at the start and the values tried, each with its mean validation
     errors (of 10,000; over seeds). The paper preset keeps the start's values."""
-    lines = [
-        f"Mean validation errors over seeds (last 10,000 training images); {study_devices(teachers, students)}.\n",
-        "| models | factor | start | tried |",
-        "|---|---|---|---|",
-    ]
+    devices = study_devices(teachers, students)
+    lines = [f"Mean validation errors over seeds (last 10,000 training images); {devices}.\n"]
+    lines += ["| models | factor | start | tried |", "|---|---|---|---|"]
     errors = lambda mean: "diverged" if math.isnan(mean) else f"{mean:.1f}"
     for title, stage, rows in study_panels(teachers, students):
         start = STUDY_START[stage]
@@ -436,9 +416,6 @@ def logit_matching_markdown(runs: pd.DataFrame, preset: str) -> str:
     lines.append(f"| logit matching (the §2.1 limit) | — | {mean_sd(matched.test_errors)} | 0 | 100 |")
     distilled = rows[rows.soft_term != "logit_matching_loss"]
     for t, at_t in distilled.groupby(distilled.temperature.astype(float)):
-        agreement = 100 * at_t.agreement_with_matching
-        lines.append(
-            f"| distilled | {t:g} | {mean_sd(at_t.test_errors)} | {mean_sd(at_t.logit_rms_to_matching, 2)} | "
-            f"{mean_sd(agreement, 2)} |"
-        )
+        rms, agreement = mean_sd(at_t.logit_rms_to_matching, 2), mean_sd(100 * at_t.agreement_with_matching, 2)
+        lines.append(f"| distilled | {t:g} | {mean_sd(at_t.test_errors)} | {rms} | {agreement} |")
     return "\n".join(lines) + "\n"

@@ -179,13 +179,12 @@ def time_test_suite(out: Path) -> int:
     done = subprocess.run(TEST_COMMAND, shell=True, cwd=REPO_ROOT, capture_output=True, text=True)
     minutes = (time.perf_counter() - started) / 60
     summary = (done.stdout.strip().splitlines() or [""])[-1]  # pytest's last line: "97 passed in 312.0s"
+    data = "MNIST" if os.environ.get(DATA_DIR_ENV) or (REPO_ROOT / "data").is_dir() else "none"
+    # provenance's command is this script's own command line: the test command takes its place
     row = {
         "command": TEST_COMMAND, "exit_status": done.returncode, "summary": summary, "wall_minutes": round(minutes, 2),
-        "precision": precision,
-        "data": "MNIST" if os.environ.get(DATA_DIR_ENV) or (REPO_ROOT / "data").is_dir() else "none",
-        **provenance(torch.device("cpu")),
+        "precision": precision, "data": data, **provenance(torch.device("cpu")) | {"command": TEST_COMMAND},
     }  # fmt: skip
-    row["command"] = TEST_COMMAND  # provenance's is this script's own command line
     append_rows(out / "test_suite.csv", [row])
     print(f"{TEST_COMMAND}\n  {summary}, exit status {done.returncode}: {minutes:.1f} min on {row['device']}")
     return done.returncode

@@ -17,6 +17,7 @@ learning curves to <out>/epochs.csv. The tutorial reports no accuracy figures.
 
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 from distill import tables
@@ -38,16 +39,11 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     preset = with_precision(CIFAR_PRESETS[args.preset], args.precision)
     out, cache_dir = Path(args.out), Path(args.cache_dir)
-    rows = run_resumably(
-        args,
-        lambda checkpoints: run_cifar10(
-            data, preset, args.preset, args.seeds, recipes, out, cache_dir, args.retrain_teacher, checkpoints
-        ),
-    )
+    train = partial(run_cifar10, data, preset, args.preset, args.seeds, recipes, out, cache_dir, args.retrain_teacher)
+    rows = run_resumably(args, train)  # train(checkpoints)
     print("\nCIFAR-10 test accuracy (%); the tutorial reports no accuracy to compare with.\n")
     print(tables.cifar_markdown(tables.frame(rows)))
-    device = data.train.images.device
-    finish(args, started, device, f"recipe {args.recipe}", f"--recipe {args.recipe}")
+    finish(args, started, data.train.images.device, f"recipe {args.recipe}", f"--recipe {args.recipe}")
     return 0
 
 

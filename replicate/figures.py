@@ -49,13 +49,16 @@ LABELS = {
     "distilled": "student 800-800\ndistilled, T=20",
 }
 BLUE, ORANGE = "#3b75af", "#d1603d"
-plt.rcParams.update({"figure.dpi": 110})
+plt.rcParams.update({"figure.dpi": 110, "axes.titlesize": 9, "legend.frameon": False})
 
 
-def read_csv(path: Path, required: list[str]) -> pd.DataFrame:
-    """A results CSV with the columns this script needs; otherwise exit with one sentence naming the file and
-    the first bad line or column. Every row is logged whole: a line with more or fewer fields than the header
-    is truncated or garbled (pandas would pad a short one with NaN), as is text in a numeric column."""
+def read_csv(path: Path, required: list[str]) -> pd.DataFrame | None:
+    """A results CSV with the columns this script needs, or None where it does not exist; otherwise exit with one
+    sentence naming the file and the first bad line or column. Every row is logged whole: a line with more or fewer
+    fields than the header is truncated or garbled (pandas would pad a short one with NaN), as is text in a numeric
+    column."""
+    if not path.exists():
+        return None
     with open(path, newline="") as f:
         reader = csv.reader(f, strict=True)  # strict: an unclosed quote is an error, not the rest of the file
         try:
@@ -85,17 +88,13 @@ def read_csv(path: Path, required: list[str]) -> pd.DataFrame:
     return table
 
 
-def read_optional(path: Path, required: list[str]) -> pd.DataFrame | None:
-    return read_csv(path, required) if path.exists() else None
-
-
 def study_rows(results: Path) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     """The validation study's teachers and students (results/mnist/study), or None if it has not run."""
     folder, required = results / "mnist" / "study", ["model", "seed", "val_errors"]
-    rows = read_optional(folder / "distillation_tuning.csv", required)
+    rows = read_csv(folder / "distillation_tuning.csv", required)
     if rows is None:
         return None
-    teachers = pd.concat([rows[rows.model == "teacher"], read_optional(folder / "teacher_tuning.csv", required)])
+    teachers = pd.concat([rows[rows.model == "teacher"], read_csv(folder / "teacher_tuning.csv", required)])
     # a student learnt from the teacher logged last before it for its seed (tune.py logs, or finds, it first)
     is_teacher = rows.model == "teacher"
     teachers_column = {name: rows[column].where(is_teacher).groupby(rows.seed).ffill()[~is_teacher]
@@ -127,7 +126,7 @@ def precision_markdown(results: Path) -> str:
         ("teacher_tuning", "teacher", ["preset", "cfg_lr", "epochs"]),
         ("distillation_tuning", "distilled", ["preset", "cfg_lr", "epochs", "temperature", "hard_weight"]),
     ):
-        rows = read_optional(results / "mnist" / "tuning" / f"{name}.csv", required)
+        rows = read_csv(results / "mnist" / "tuning" / f"{name}.csv", required)
         if rows is None:
             continue
         rows = tables.with_precision(rows[rows.model == model])
@@ -158,25 +157,20 @@ def shown(command: str) -> str:
 def fp32_markdown(results: Path) -> str:
     """The runs in results/mnist/fp32/ (--precision fp32), one table per preset, and every timed run of the
     README's test command (replicate/benchmark.py --test-suite)."""
-    runs, fp32 = read_optional(results / "mnist" / "fp32" / "runs.csv", RUN_COLUMNS), "Not run yet.\n"
+    runs, fp32 = read_csv(results / "mnist" / "fp32" / "runs.csv", RUN_COLUMNS), "Not run yet.\n"
     if runs is not None:
         runs = tables.latest(runs)
         fp32 = "\n".join(tables.preset_summary(runs, preset) for preset in runs.preset.unique())
     required = ["command", "precision", "summary", "wall_minutes", "device", "git_commit"]
-    timed = read_optional(results / "benchmark" / "test_suite.csv", required)
+    timed = read_csv(results / "benchmark" / "test_suite.csv", required)
     if timed is None:
         return f"{fp32}\nTest suite: not timed yet.\n"
     devices = "; ".join(sorted(set(timed.device)))
-    lines = [
-        f"README's test command (`benchmark.py --test-suite`) on {devices}:\n",
-        "| precision | MNIST | outcome | wall time (min) | commit |",
-        "|---|---|---|---:|---|",
-        *(
-            f"| {r.precision} | {r.data} | {r.summary} | {r.wall_minutes:.1f} | {r.git_commit} |"
-            for r in timed.itertuples()
-        ),
-    ]
-    return f"{fp32}\n" + "\n".join(lines) + "\n"
+    lines = [f"{fp32}\nREADME's test command (`benchmark.py --test-suite`) on {devices}:\n"]
+    lines += ["| precision | MNIST | outcome | wall time (min) | commit |", "|---|---|---|---:|---|"]
+    for r in timed.itertuples():
+        lines.append(f"| {r.precision} | {r.data} | {r.summary} | {r.wall_minutes:.1f} | {r.git_commit} |")
+    return "\n".join(lines) + "\n"
 
 
 def wall_times_markdown(results: Path) -> str:
@@ -197,14 +191,13 @@ def wall_times_markdown(results: Path) -> str:
 def benchmark_markdown(results: Path) -> str:
     """The latest replicate/benchmark.py run: epoch times of both pipelines against the GEMM bound, and the
     teacher's test errors after a short run in fp32 and in bf16. Earlier runs stay in benchmark.csv."""
-    path = results / "benchmark" / "benchmark.csv"
-    if not path.exists():
-        return "Not run yet: `python replicate/benchmark.py --bf16`.\n"
     columns = ["benchmark_id", "model", "precision", "pipeline", "epoch_seconds", "speedup", "gemm_bound_seconds"]
     provenance = ["device", "command", "git_commit", "torch_version", "finished_at"]
-    timings = read_csv(path, [*columns, "times_gemm_bound", *provenance])
+    timings = read_csv(results / "benchmark" / "benchmark.csv", [*columns, "times_gemm_bound", *provenance])
+    if timings is None:
+        return "Not run yet: `python replicate/benchmark.py --bf16`.\n"
     accuracy_columns = ["benchmark_id", "precision", "seed", "epochs", "test_errors"]
-    accuracy = read_optional(path.with_name("bf16_accuracy.csv"), accuracy_columns)
+    accuracy = read_csv(results / "benchmark" / "bf16_accuracy.csv", accuracy_columns)
     parts = []
     for device, rows in timings[timings.benchmark_id == timings.benchmark_id.iloc[-1]].groupby("device"):
         first = rows.iloc[0]
@@ -255,11 +248,8 @@ def glance_markdown(runs: pd.DataFrame, cifar: pd.DataFrame | None, preset: str,
     sweep = tables.rows_of(runs, "temperature", preset)
     claims = verdict(sweep.to_dict("records")) if len(sweep) else ["not run"]
     # the glance keeps each width's best T and whether the claim held; SUMMARY.md has the reasons
-    short = [
-        f"{claim.split(' (')[0]}, claim {'holds' if 'HOLDS' in claim else 'does not hold'}"
-        for claim in claims
-        if " best T = " in claim
-    ] or claims
+    held = lambda claim: f"{claim.split(' (')[0]}, claim {'holds' if 'HOLDS' in claim else 'does not hold'}"
+    short = [held(claim) for claim in claims if " best T = " in claim] or claims
     lines.append(f"| temperature × size | 30 units: T 2.5–4 best; ≥ 300: all T above 8 similar | {'; '.join(short)} |")
     lines += glance_other_claims(runs, shown_preset)
     measured = "not run on real CIFAR-10 yet (see REPRODUCE.md)" if cifar is None or cifar.empty else "see SUMMARY"
@@ -281,11 +271,8 @@ def glance_other_claims(runs: pd.DataFrame, shown_preset: dict) -> list[str]:
         measured = f"{tables.percentages(shares)}{named[experiment]}" if len(shares) else "not run"
         lines.append(f"| {claim} | {100 * published:.0f} % | {measured} |")
     rows = tables.rows_of(runs, "logits", shown_preset["logits"], "distilled")
-    rms = (
-        rows.groupby(rows.temperature.astype(float)).logit_rms_to_matching.mean()
-        if "logit_rms_to_matching" in rows
-        else []
-    )
+    has_rms = "logit_rms_to_matching" in rows
+    rms = rows.groupby(rows.temperature.astype(float)).logit_rms_to_matching.mean() if has_rms else []
     trend = ", ".join(f"T {t:g}: {r:.2f}" for t, r in dict(rms).items() if not math.isnan(r))
     trend = f"{trend}{named['logits']}" if trend else "not run"
     lines.append(f"| §2.1 high T → logit matching: RMS logit difference | shrinks as T grows | {trend} |")
@@ -304,10 +291,10 @@ def plot_headline(runs: pd.DataFrame, preset: str) -> plt.Figure:
         if len(errors):  # above the highest seed, so that the dots never cover it
             ax.text(x + 0.2, errors.max() + 3, f"{errors.mean():.0f}", ha="center", va="bottom", fontsize=8)
     highest = max(max(PUBLISHED_TEST_ERRORS.values()), main.test_errors.max() if len(main) else 0)
-    ax.set(ylim=(0, highest * 1.15), ylabel="test errors (of 10,000)")  # room above the tallest label, for the legend
+    title = f"MNIST, §3 of Hinton et al. (2015): published vs measured ({preset} preset)"
+    ax.set(ylim=(0, highest * 1.15), ylabel="test errors (of 10,000)", title=title)  # room above the tallest label
     ax.set_xticks(range(len(tables.MODELS)), [LABELS[m] for m in tables.MODELS], fontsize=8)
-    ax.set_title(f"MNIST, §3 of Hinton et al. (2015): published vs measured ({preset} preset)", fontsize=9)
-    ax.legend(fontsize=8, frameon=False, loc="upper right")  # above the distilled student's short bars
+    ax.legend(fontsize=8, loc="upper right")  # above the distilled student's short bars, below the tallest label
     return fig
 
 
@@ -321,8 +308,8 @@ def plot_learning_curves(runs: pd.DataFrame, epochs: pd.DataFrame | None, preset
             ax.plot(run.epoch, run.test_errors, color=color, lw=1, alpha=0.8, label=model if i == 0 else None)
         ax.axhline(PUBLISHED_TEST_ERRORS[model], color=color, ls=":", lw=1)
     ax.set(yscale="log", xlabel="epoch", ylabel="test errors (log scale)")
-    ax.set_title("Learning curves; dotted: published final errors", fontsize=9)
-    ax.legend(fontsize=8, frameon=False)
+    ax.set_title("Learning curves; dotted: published final errors")
+    ax.legend(fontsize=8)
     return fig
 
 
@@ -343,8 +330,8 @@ def plot_offsets(runs: pd.DataFrame, sweeps: pd.DataFrame | None, preset: str) -
                 ax.axvline(chosen, color=color, lw=0.8, label=label if j == 0 else None)
         classes = " and ".join(map(str, experiment.offset_classes))
         ax.set(xlabel=f"offset added to the output bias of {classes}", ylabel="test errors (log scale)", yscale="log")
-        ax.set_title(f"{name}: transfer set of digits {''.join(map(str, experiment.kept_classes))}", fontsize=9)
-        ax.legend(fontsize=7, frameon=False)
+        ax.set_title(f"{name}: transfer set of digits {''.join(map(str, experiment.kept_classes))}")
+        ax.legend(fontsize=7)
     return fig
 
 
@@ -364,12 +351,11 @@ def plot_temperature(runs: pd.DataFrame, preset: str) -> plt.Figure | str:
         alone_errors = alone[alone.hidden == hidden].test_errors
         if len(alone_errors):
             ax.axhline(alone_errors.mean(), color=ORANGE, ls="--", lw=1, label="student alone")
-            ax.legend(fontsize=7, frameon=False)
+            ax.legend(fontsize=7)
         if hidden.startswith("30-"):
             ax.axvspan(2.5, 4, color="#dddddd", label="paper: best 2.5–4")
-        ax.set(xscale="log", xlabel="temperature T", ylabel="test errors")
+        ax.set(xscale="log", xlabel="temperature T", ylabel="test errors", title=f"student {hidden}")
         ax.set_xticks([1, 2, 4, 8, 20], ["1", "2", "4", "8", "20"])
-        ax.set_title(f"student {hidden}", fontsize=9)
     fig.suptitle("Temperature × student size (mean ± sd over seeds; dots: seeds)", fontsize=9)
     return fig
 
@@ -378,16 +364,13 @@ def plot_cifar(cifar: pd.DataFrame | None) -> plt.Figure | str:
     if cifar is None or cifar.empty:
         return "no CIFAR-10 rows"
     fig, ax = plt.subplots(figsize=(6.4, 3.2))
-    labels = []
-    for x, ((preset, recipe, model), values) in enumerate(
-        tables.with_accuracy(cifar).groupby(["preset", "recipe", "model"], sort=False).accuracy
-    ):
+    labels, cells = [], tables.with_accuracy(cifar).groupby(["preset", "recipe", "model"], sort=False).accuracy
+    for x, ((preset, recipe, model), values) in enumerate(cells):
         ax.bar(x, values.mean(), color=BLUE)
         ax.scatter([x] * len(values), values, color="black", s=10, zorder=3)
         labels.append(f"{preset}\n{recipe}\n{model}")
     ax.set_xticks(range(len(labels)), labels, fontsize=7)
-    ax.set_ylabel("test accuracy (%)")
-    ax.set_title("CIFAR-10 tutorial example: per recipe and model", fontsize=9)
+    ax.set(ylabel="test accuracy (%)", title="CIFAR-10 tutorial example: per recipe and model")
     return fig
 
 
@@ -405,9 +388,8 @@ def plot_study(study: tuple[pd.DataFrame, pd.DataFrame] | None) -> plt.Figure | 
         start = cells["mean"][cells.change == ""]
         if len(start):
             ax.axvline(start.iloc[0], color="#999999", ls=":", lw=1)
-        ax.set_yticks(
-            range(len(cells)), [c.replace(" (departs from §3)", "*") or "start" for c in cells.change], fontsize=7
-        )
+        labels = [change.replace(" (departs from §3)", "*") or "start" for change in cells.change]
+        ax.set_yticks(range(len(cells)), labels, fontsize=7)
         ax.set_xlabel("validation errors (of 10,000)")
         ax.set_title(f"{title}: one change at a time\n(bar: mean; dots: seeds)", fontsize=8)
     return fig
@@ -427,9 +409,8 @@ def plot_few_data(runs: pd.DataFrame, epochs: pd.DataFrame | None, preset: str) 
             ax.plot(curve.epoch, curve.train_errors * 10_000 / run.train_size, color=color, lw=1, ls="--",
                     label=f"{label}: its {run.train_size} training images" if i == 0 else None)  # fmt: skip
     ax.set_yscale("symlog", linthresh=10)  # the hard student reaches 0 training errors
-    ax.set(xlabel="epoch", ylabel="errors per 10,000 images")
-    ax.set_title("The student on 3 % of MNIST: no early stopping", fontsize=9)
-    ax.legend(fontsize=7, frameon=False)
+    ax.set(xlabel="epoch", ylabel="errors per 10,000 images", title="The student on 3 % of MNIST: no early stopping")
+    ax.legend(fontsize=7)
     return fig
 
 
@@ -445,7 +426,7 @@ def plot_logit_matching(runs: pd.DataFrame, preset: str) -> plt.Figure | str:
     means = rows.groupby(temperatures).logit_rms_to_matching.mean()
     ax.plot(means.index, means.values, color=BLUE, lw=1)
     ax.set(xscale="log", xlabel="temperature T", ylabel="RMS logit difference")
-    ax.set_title("Distilled students against the logit-matching one\n(test images; dots: seeds)", fontsize=9)
+    ax.set_title("Distilled students against the logit-matching one\n(test images; dots: seeds)")
     return fig
 
 
@@ -465,8 +446,7 @@ def plot_teacher_soft_targets(data_dir: str | None, cache_dir: Path) -> plt.Figu
     except DataUnavailable as error:  # an illustration only: the tables and other figures are still made
         return str(error)
     stage = MNIST_PRESETS["paper"].teacher
-    key = teacher_key(stage, 0, data.train)
-    teacher = stage.build()
+    key, teacher = teacher_key(stage, 0, data.train), stage.build()
     if load_teacher(cache_dir / f"teacher-{key}.pt", key, teacher) is None:
         return f"no cached paper-preset teacher for seed 0 in {cache_dir}"
     first_of_each = [int((data.test.labels == digit).nonzero()[0]) for digit in (2, 3, 4, 7, 9)]
@@ -497,21 +477,21 @@ def main(argv=None) -> int:
     results, figures, preset = Path(args.results), Path(args.figures), args.preset
     # every input is read and every text composed before the first file is written: bad input changes nothing
     mnist = results / "mnist"
-    if not (mnist / "runs.csv").exists():
+    runs = read_csv(mnist / "runs.csv", RUN_COLUMNS)
+    if runs is None:
         fail(f"{mnist / 'runs.csv'} does not exist; run replicate/mnist.py first.")
-    runs = tables.latest(read_csv(mnist / "runs.csv", RUN_COLUMNS))
-    epochs = read_optional(mnist / "epochs.csv", ["run_id", "model", "epoch", "test_errors"])
-    sweeps = read_optional(mnist / "offset_sweeps.csv", ["run_id", "seed", "offset", "test_errors"])
-    cifar = read_optional(results / "cifar10" / "runs.csv", ["run_id", "model", "preset", "test_error_pct"])
+    runs = tables.latest(runs)
+    epochs = read_csv(mnist / "epochs.csv", ["run_id", "model", "epoch", "test_errors"])
+    sweeps = read_csv(mnist / "offset_sweeps.csv", ["run_id", "seed", "offset", "test_errors"])
+    cifar = read_csv(results / "cifar10" / "runs.csv", ["run_id", "model", "preset", "test_error_pct"])
     cifar = cifar if cifar is None else tables.latest(cifar)
     study = study_rows(results)
     ensemble_tuning = read_optional(
         mnist / "ensemble_tuning" / "distillation_tuning.csv", ["model", "seed", "val_errors"]
     )
     # §4, §5 and §2.1: the preset asked for, or the quick preset where only it has run
-    shown_preset = {
-        e: preset if len(tables.rows_of(runs, e, preset)) else "quick" for e in ("ensemble", "fewdata", "logits")
-    }
+    has_run = lambda experiment: len(tables.rows_of(runs, experiment, preset))
+    shown_preset = {e: preset if has_run(e) else "quick" for e in ("ensemble", "fewdata", "logits")}
     summary = tables.preset_summary(runs, preset)
     transfer, temperature = tables.transfer_markdown(runs, preset), tables.temperature_markdown(runs, preset)
     study_table = "Validation study: not run.\n" if study is None else tables.study_markdown(*study)

@@ -486,9 +486,7 @@ def main(argv=None) -> int:
     cifar = read_csv(results / "cifar10" / "runs.csv", ["run_id", "model", "preset", "test_error_pct"])
     cifar = cifar if cifar is None else tables.latest(cifar)
     study = study_rows(results)
-    ensemble_tuning = read_optional(
-        mnist / "ensemble_tuning" / "distillation_tuning.csv", ["model", "seed", "val_errors"]
-    )
+    ensemble_tuning = read_csv(mnist / "ensemble_tuning" / "distillation_tuning.csv", ["model", "seed", "val_errors"])
     # §4, §5 and §2.1: the preset asked for, or the quick preset where only it has run
     has_run = lambda experiment: len(tables.rows_of(runs, experiment, preset))
     shown_preset = {e: preset if has_run(e) else "quick" for e in ("ensemble", "fewdata", "logits")}

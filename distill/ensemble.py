@@ -33,10 +33,10 @@ def ensemble_logits(member_logits: list[torch.Tensor], temperature: float) -> to
     return temperature * (torch.logsumexp(log_probabilities, dim=0) - math.log(len(member_logits)))
 
 
-def use_ensemble(run: Run, members: ModelStage, cache_dir: Path, retrain: bool) -> tuple[list, list]:
+def use_ensemble(run: Run, members: ModelStage, temperature: float, cache_dir: Path, retrain: bool) -> tuple:
     """Train the members (seeds 10·seed … 10·seed + 9; or load them from the cache), log the ensemble's errors,
-    and make it the run's teacher at T = 1 (set ``run.teacher_logits`` to ``ensemble_logits`` at another T).
-    Return the members' logits on the training and on the evaluated images."""
+    and make it the run's teacher at T (``run.teacher_logits``: ``ensemble_logits`` on the training and evaluated
+    images). Return the members' logits on both, for soft targets at another T."""
     first = len(run.rows)
     models = [
         run.fit_cached("baseline", members, cache_dir, retrain, {"member": k}, seed=MEMBERS * run.seed + k)
@@ -57,15 +57,13 @@ def use_ensemble(run: Run, members: ModelStage, cache_dir: Path, retrain: bool) 
     }  # fmt: skip
     run.log(row)
     print(f"ensemble of {MEMBERS} seed {run.seed}: {run.eval_name} errors {errors}", flush=True)
-    run.teacher_logits = tuple(ensemble_logits(z, 1.0) for z in logits)
+    run.teacher_logits = tuple(ensemble_logits(z, temperature) for z in logits)
     run.teacher_run_id = row["run_id"]
     return logits
 
 
-def run_ensemble(run: Run, preset: MnistPreset, cache_dir: Path, retrain: bool) -> list[dict]:
-    """§4 for one seed: the ensemble of students alone (``use_ensemble``), distilled into one net at the preset's T;
-    return the run's rows. A diverging distilled net is logged as such: a result of its own."""
-    members = use_ensemble(run, preset.baseline, cache_dir, retrain)
-    run.teacher_logits = tuple(ensemble_logits(z, preset.temperature) for z in members)
+def run_ensemble(run: Run, preset: MnistPreset) -> list[dict]:
+    """§4 for one seed: one net distilled from the run's ensemble (``use_ensemble``) at the preset's T; return all the
+    run's rows, members and ensemble included. A diverging distilled net is logged as such: a result of its own."""
     run.distill(preset.distilled, preset.temperature, preset.hard_weight, log_divergence=True)
     return run.rows

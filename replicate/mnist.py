@@ -37,7 +37,7 @@ from pathlib import Path
 from distill import tables
 from distill.checkpoint import Checkpoints
 from distill.cli import ScriptParser, add_common_arguments, finish, run_resumably, setup
-from distill.ensemble import run_ensemble
+from distill.ensemble import run_ensemble, use_ensemble
 from distill.few_data import run_few_data
 from distill.logit_matching import run_logit_matching
 from distill.mnist import run_main, split_for_run
@@ -53,7 +53,7 @@ PER_SEED = {  # experiment but main -> (run it for one seed, returning its rows;
         for name, e in TRANSFER_SET_EXPERIMENTS.items()
     },
     "temperature": (run_temperature_sweep, tables.temperature_markdown),
-    "ensemble": (None, tables.ensemble_markdown),  # run_ensemble: it needs the cache
+    "ensemble": (run_ensemble, tables.ensemble_markdown),
     "fewdata": (run_few_data, tables.few_data_markdown),
     "logits": (run_logit_matching, tables.logit_matching_markdown),
 }
@@ -114,10 +114,10 @@ def run_experiments(experiments: list[str], data, preset, args, checkpoints: Che
         rows = []
         for seed in args.seeds:
             run = Run(args.preset, seed, train_split, test_split, "test", out, experiment, checkpoints=checkpoints)
-            if experiment == "ensemble":  # the ensemble teaches instead of the teacher
-                rows += run_ensemble(run, preset, cache_dir, retrain)
-                continue
-            run.use_teacher(preset.teacher, cache_dir, retrain)
+            if experiment == "ensemble":  # an ensemble of students alone teaches instead of the teacher
+                use_ensemble(run, preset.baseline, preset.temperature, cache_dir, retrain)
+            else:
+                run.use_teacher(preset.teacher, cache_dir, retrain)
             rows += run_seed(run, preset)
         retrain = retrain and experiment == "ensemble"  # a fresh teacher once; later experiments reuse it
         print("\n" + table(tables.frame(rows), args.preset))

@@ -128,7 +128,7 @@ def main(argv=None) -> int:
             bf16=teacher_precision == "bf16"
         )
         if args.ensemble:
-            members = use_ensemble(run, teacher_stage, Path(args.cache_dir), retrain=False)
+            members = use_ensemble(run, teacher_stage, 1.0, Path(args.cache_dir), retrain=False)
         else:
             teacher = run.use_teacher(teacher_stage, Path(args.cache_dir), retrain=False)
         grid = itertools.product(

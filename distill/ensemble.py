@@ -4,7 +4,8 @@ In the paper, 10 speech models with the baseline's architecture and training rai
 58.9 % (one model) to 61.1 % (their ensemble); one model distilled from the ensemble reached 60.8 %: it kept 86 %
 of the ensemble's gain. Here the members are 10 students alone (800-800, §3's student-alone recipe) from
 different seeds. The ensemble predicts with the arithmetic mean of their softmax outputs, as in §4, and its soft
-targets at T are the mean of their softmax outputs at T; one 800-800 net is distilled on them with §3's recipe.
+targets at T are the mean of their softmax outputs at T; one 800-800 net is distilled on them with §3's recipe
+but a third of its learning rate (presets.py: at §3's, its training diverged).
 
 Probabilities, not logits, are averaged at T: that is the ensemble's own prediction, softened. Written as the
 logits v = T·log(mean_k softmax(z_k / T)), for which softmax(v / T) is exactly that mean, they feed the same loss.
@@ -65,5 +66,6 @@ def use_ensemble(run: Run, members: ModelStage, temperature: float, cache_dir: P
 def run_ensemble(run: Run, preset: MnistPreset) -> list[dict]:
     """§4 for one seed: one net distilled from the run's ensemble (``use_ensemble``) at the preset's T; return all the
     run's rows, members and ensemble included. A diverging distilled net is logged as such: a result of its own."""
-    run.distill(preset.distilled, preset.temperature, preset.hard_weight, log_divergence=True)
+    student = preset.distilled.with_train(lr=preset.ensemble_lr)
+    run.distill(student, preset.temperature, preset.hard_weight, log_divergence=True)
     return run.rows

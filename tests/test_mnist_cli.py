@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from distill.data import DATA_DIR_ENV, load_mnist
+from distill.presets import SMOKE
 from tests.conftest import REPO, load_script, read_rows
 
 REQUIRED_COLUMNS = {
@@ -202,6 +203,7 @@ def test_every_experiment_runs_on_real_mnist_and_reuses_one_teacher(mnist_root, 
     *members, ensemble, distilled = by_experiment["ensemble"]
     assert [int(m["seed"]) for m in members] == list(range(10)) and {m["model"] for m in members} == {"baseline"}
     assert ensemble["model"] == "ensemble" and ensemble["members"] == "10" and distilled["model"] == "distilled"
+    assert float(distilled["cfg_lr"]) == SMOKE.ensemble_lr != float(members[0]["cfg_lr"])  # its own lr
     hard, soft, full = by_experiment["fewdata"]
     assert (hard["data_share"], soft["data_share"], full["data_share"]) == ("3%", "3%", "100%")
     assert hard["train_size"] == soft["train_size"] == "60" and full["train_size"] == "2000"  # 3 % of the smoke set

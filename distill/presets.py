@@ -46,7 +46,7 @@ class MnistPreset:
     temperature: float = 20.0  # T of the soft targets (§3: T = 20)
     hard_weight: float = 0.1  # weight of the true-label term against the T²-scaled soft term (§2)
     # the net distilled from §4's ensemble learns at a third of the students' lr: on validation, two ensemble seeds,
-    # lr 0.1 diverged in epoch 1 (the unregularised members' targets stay sharp at T = 20), 0.03 gave 152.5 errors,
+    # lr 0.1 diverged in epoch 1 (likely as unregularised members' targets stay sharp at T = 20), 0.03: 152.5 errors,
     # 0.01 156.0 (results/mnist/ensemble_tuning)
     ensemble_lr: float = 0.03
     train_subset: int | None = None  # use only the first n training images (smoke tests)

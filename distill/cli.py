@@ -62,12 +62,16 @@ def add_common_arguments(parser: argparse.ArgumentParser, presets: dict, default
         + "number format of the forward pass; auto: bf16 where the hardware multiplies it natively (a GPU of "
         f"compute capability 8.0+, a CPU with AMX or AVX512-BF16), fp32 elsewhere (default: ${PRECISION_ENV} "
         "if set, else auto)")  # fmt: skip
-    add("--cache-dir", help="where trained teachers are saved and reused (default: <out>/cache)")
+    add("--cache-dir", help="where trained teachers and ensemble members are saved and reused (default: <out>/cache)")
     if resumable:
         add("--fresh", action="store_true", help="train every model from its first epoch, ignoring (and "
             "overwriting) the checkpoints that an interrupted run left in <out>/checkpoints/ (default: resume "
             "from them); a cached teacher is still loaded (--retrain-teacher retrains it)")  # fmt: skip
-        add("--retrain-teacher", action="store_true", help="train a new teacher even if an identical one is cached")
+        add(
+            "--retrain-teacher",
+            action="store_true",
+            help="train a new teacher (and ensemble members) even if identical ones are cached",
+        )
 
 
 def setup(args: argparse.Namespace, load=load_mnist) -> Dataset:

@@ -5,7 +5,8 @@ In the paper, 10 speech models with the baseline's architecture and training rai
 of the ensemble's gain. Here the members are 10 students alone (800-800, §3's student-alone recipe) from
 different seeds. The ensemble predicts with the arithmetic mean of their softmax outputs, as in §4, and its soft
 targets at T are the mean of their softmax outputs at T; one 800-800 net is distilled on them with §3's recipe
-but a third of its learning rate (presets.py: at §3's, its training diverged).
+but lr 0.03 instead of 0.1, at which its training diverged (presets.py). The members are cached like teachers
+(Run.fit_cached); tune.py --ensemble uses the same ensemble to choose the distilled net's settings on validation.
 
 Probabilities, not logits, are averaged at T: that is the ensemble's own prediction, softened. Written as the
 logits v = T·log(mean_k softmax(z_k / T)), for which softmax(v / T) is exactly that mean, they feed the same loss.
@@ -34,22 +35,23 @@ def ensemble_logits(member_logits: list[torch.Tensor], temperature: float) -> to
     return temperature * (torch.logsumexp(log_probabilities, dim=0) - math.log(len(member_logits)))
 
 
-def use_ensemble(run: Run, members: ModelStage, temperature: float, cache_dir: Path, retrain: bool) -> tuple:
+def use_ensemble(run: Run, member_stage: ModelStage, temperature: float, cache_dir: Path, retrain: bool) -> tuple:
     """Train the members (seeds 10·seed … 10·seed + 9; or load them from the cache), log the ensemble's errors,
     and make it the run's teacher at T (``run.teacher_logits``: ``ensemble_logits`` on the training and evaluated
     images). Return the members' logits on both, for soft targets at another T."""
     first = len(run.rows)
     models = [
-        run.fit_cached("baseline", members, cache_dir, retrain, {"member": k}, seed=MEMBERS * run.seed + k)
+        run.fit_cached("baseline", member_stage, cache_dir, retrain, {"member": k}, seed=MEMBERS * run.seed + k)
         for k in range(MEMBERS)
     ]
     logits = tuple([predict_logits(m, split.images) for m in models] for split in (run.train_split, run.eval_split))
     # the ensemble's own prediction: its members' mean softmax at T = 1
     errors = count_errors(ensemble_logits(logits[1], 1.0), run.eval_split.labels)
     trained = run.rows[first:]  # a rerun loads the same members, so their run_ids, and so the ensemble's, stay
+    hidden = f"{MEMBERS} × {member_stage.columns()['hidden']}"
     run_id = hashlib.sha256("".join(r["run_id"] for r in trained).encode()).hexdigest()[:12]
     row = {
-        "run_id": run_id, "experiment": run.experiment, "model": "ensemble", "hidden": f"{MEMBERS} × 800-800",
+        "run_id": run_id, "experiment": run.experiment, "model": "ensemble", "hidden": hidden,
         "seed": run.seed, "preset": run.preset_name, "epochs": trained[0]["epochs"],
         "precision": trained[0]["precision"], "eval_split": run.eval_name, f"{run.eval_name}_errors": errors,
         f"{run.eval_name}_error_pct": round(100 * errors / len(run.eval_split), 3), "members": MEMBERS,

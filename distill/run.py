@@ -33,7 +33,9 @@ class Run:
         self.epochs_csv = out / ("epochs.csv" if log == "runs" else f"{log}_epochs.csv")
         self.train_split, self.eval_split, self.eval_name = train_split, eval_split, eval_name
         self.teacher_logits: tuple[torch.Tensor, torch.Tensor] | None = None  # v on (train, eval), once known
-        self.teacher_run_id = ""  # the teacher whose v the students learn from (part of their checkpoints' identity)
+        self.teacher_run_id = (
+            ""  # the teacher (or ensemble) whose v the students learn from (part of their checkpoints' identity)
+        )
         self.rows: list[dict] = []
 
     def label_loss(self, split: Split | None = None):
@@ -77,7 +79,7 @@ class Run:
         the images the student learns from and the teacher's v on them (default: all training images, as in the headline
         experiment). ``soft_term``: the soft term, logged by name. ``fit_options``: passed on to ``fit``."""
         if self.teacher_logits is None:
-            raise RuntimeError("use_teacher() must come before distill()")
+            raise RuntimeError("use_teacher() or use_ensemble() must come before distill()")
         split, v = transfer or (self.train_split, self.teacher_logits[0])
         weights = {"hard_weight": hard_weight, "soft_weight": soft_weight}
         loss = lambda z, i: distillation_loss(z, v[i], split.labels[i], temperature, **weights, soft_term=soft_term)
@@ -98,7 +100,7 @@ class Run:
         ``log_divergence``: a diverged loss is logged as a row without errors (a sweep's result) instead of raised.
         """
         if kl_temperature is not None and self.teacher_logits is None:
-            raise RuntimeError("a KL to the teacher needs use_teacher() first")
+            raise RuntimeError("a KL to the teacher needs use_teacher() or use_ensemble() first")
         split, v = transfer or (self.train_split, None)
         columns = columns or {}
         seed = self.seed if seed is None else seed

@@ -286,11 +286,13 @@ def percentages(shares: pd.Series) -> str:
     return ", ".join(f"{100 * k:.0f} %" for k in shares)
 
 
-def share_sentence(what: str, published: float, measured: pd.Series) -> str:
-    """E.g. "what: published 86 %, measured 80 %, 84 % per seed (mean 82 %, difference -4 points)."."""
+def share_sentence(what: str, published: float, measured: pd.Series, missing: str = "not run") -> str:
+    """E.g. "what: published 86 %, measured 80 %, 84 % per seed (mean 82 %, difference -4 points)."; ``missing``
+    stands for the measured shares where there are none."""
+    if not len(measured):
+        return f"\n{what}: published {100 * published:.0f} %, measured: {missing}.\n"
     mean = f" (mean {100 * measured.mean():.0f} %, difference {100 * (measured.mean() - published):+.0f} points)"
-    shown = percentages(measured) or "not run"
-    return f"\n{what}: published {100 * published:.0f} %, measured {shown} per seed{mean if len(measured) else ''}.\n"
+    return f"\n{what}: published {100 * published:.0f} %, measured {percentages(measured)} per seed{mean}.\n"
 
 
 def ensemble_errors(runs: pd.DataFrame, preset: str) -> dict[str, pd.Series]:
@@ -315,26 +317,29 @@ def ensemble_markdown(runs: pd.DataFrame, preset: str) -> str:
     if rows_of(runs, "ensemble", preset).empty:
         return "Ensemble: not run.\n"
     errors = ensemble_errors(runs, preset)
+    measured = [mean_sd(errors["distilled"]) if len(errors["distilled"]) else "",
+                diverged_note(rows_of(runs, "ensemble", preset))]  # fmt: skip
+    distilled = "; ".join(filter(None, measured)) or "not run"
+    missing = "none, the distilled net diverged" if measured[1] and not measured[0] else "not run"
     return "\n".join([
         f"`{preset}` preset; {devices_of(runs, preset, ('ensemble',))}. Published: Table 1, speech test frame "
         "accuracy (%); measured: MNIST test errors, mean ± sd.\n",
         "| model | published | measured |", "|---|---:|---:|",
         f"| single net (800-800 alone) | {ENSEMBLE_PUBLISHED['single']} | {mean_sd(errors['baseline'])} nets |",
         f"| ensemble of {ENSEMBLE_MEMBERS} | {ENSEMBLE_PUBLISHED['ensemble']} | {mean_sd(errors['ensemble'])} |",
-        f"| one net distilled from it | {ENSEMBLE_PUBLISHED['distilled']} | {mean_sd(errors['distilled'])}"
-        f"{diverged_note(rows_of(runs, 'ensemble', preset))} |",
+        f"| one net distilled from it | {ENSEMBLE_PUBLISHED['distilled']} | {distilled} |",
         share_sentence("Share of the ensemble's gain over a single net that distillation keeps", ENSEMBLE_KEPT,
-                       ensemble_kept(errors)),
+                       ensemble_kept(errors), missing),
     ])  # fmt: skip
 
 
 def diverged_note(rows: pd.DataFrame) -> str:
-    """E.g. "; diverged in epoch 1: seeds 0, 1" for the rows whose training diverged; "" if none did."""
-    if "diverged_in_epoch" not in rows or rows.diverged_in_epoch.isna().all():
+    """E.g. "diverged (seed 1 in epoch 1)" for the rows whose training diverged; "" if none did."""
+    if "diverged_in_epoch" not in rows:  # no run of these diverged, or none logged divergence
         return ""
     diverged = rows[rows.diverged_in_epoch.notna()]
-    epochs = ", ".join(f"{e:.0f}" for e in diverged.diverged_in_epoch.unique())
-    return f"; diverged in epoch {epochs}: seed{'s' * (len(diverged) > 1)} {', '.join(map(str, diverged.seed))}"
+    pairs = [f"seed {seed} in epoch {epoch:.0f}" for seed, epoch in zip(diverged.seed, diverged.diverged_in_epoch)]
+    return f"diverged ({', '.join(pairs)})" if pairs else ""
 
 
 def ensemble_tuning_markdown(rows: pd.DataFrame) -> str:
@@ -342,24 +347,22 @@ def ensemble_tuning_markdown(rows: pd.DataFrame) -> str:
     nets, of their ensembles, and of each setting of the net distilled from them."""
     if rows.empty:
         return "Ensemble student on validation: not run.\n"
-    ensemble_seed = rows.seed.where(rows.model != "baseline", rows.seed // ENSEMBLE_MEMBERS)
-    rows = rows.assign(ensemble_seed=ensemble_seed).sort_values("ensemble_seed")
+    rows = rows.sort_values("seed")
+    members = rows[(rows.model == "baseline") & rows.member.notna()] if "member" in rows else rows.iloc[:0]
     per_seed = lambda errors: ", ".join("diverged" if math.isnan(e) else f"{e:.0f}" for e in errors)
+    ensembles = rows[rows.model == "ensemble"].val_errors
     lines = [
         f"Validation errors (last 10,000 training images); {'; '.join(sorted(set(rows.device)))}.\n",
-        "| model | T | lr | epochs | validation errors per ensemble seed | mean |",
-        "|---|---:|---:|---:|---|---:|",
-        f"| single nets (800-800 alone) | | | | | {mean_sd(rows[rows.model == 'baseline'].val_errors)} |",
+        "| model | T | hard weight | lr | epochs | validation errors per ensemble seed | mean |",
+        "|---|---:|---:|---:|---:|---|---:|",
+        f"| single nets (800-800 alone) | | | | | | {mean_sd(members.val_errors)} |",
+        f"| ensemble of {ENSEMBLE_MEMBERS} | | | | | {per_seed(ensembles)} | {mean_sd(ensembles)} |",
     ]
-    ensembles = rows[rows.model == "ensemble"]
-    lines.append(
-        f"| ensemble of {ENSEMBLE_MEMBERS} | | | | {per_seed(ensembles.val_errors)} | {mean_sd(ensembles.val_errors)} |"
-    )
     students = rows[rows.model == "distilled"]
-    for (T, lr, epochs), cell in students.groupby(["temperature", "cfg_lr", "epochs"]):
+    for (T, w, lr, epochs), cell in students.groupby(["temperature", "hard_weight", "cfg_lr", "epochs"]):
         errors = cell.val_errors
         mean = "diverged" if errors.isna().all() else mean_sd(errors.dropna())
-        lines.append(f"| distilled from it | {T:g} | {lr:g} | {epochs} | {per_seed(errors)} | {mean} |")
+        lines.append(f"| distilled from it | {T:g} | {w:g} | {lr:g} | {epochs} | {per_seed(errors)} | {mean} |")
     return "\n".join(lines) + "\n"
 
 

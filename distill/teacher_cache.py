@@ -1,6 +1,6 @@
-"""Trained teachers, saved once and reused by every later run and experiment.
+"""Trained teachers (and an ensemble's members), saved once and reused by every later run and experiment.
 
-A teacher is fully determined by its Stage (architecture, regularisers, optimisation), the seed and the exact
+A cached model is fully determined by its Stage (architecture, regularisers, optimisation), the seed and the exact
 training images; the cache key hashes all three. A file that does not load, or whose stored key differs from
 the one asked for, is reported and retrained, never used.
 """
@@ -56,5 +56,5 @@ def load_teacher(path: Path, key: str, model: torch.nn.Module) -> dict | None:
         return saved["row"]
     except Exception as error:  # a truncated file, another format, other shapes, a wrong key
         reason = (str(error).strip().splitlines() or [""])[0][:100]
-        print(f"note: ignoring the cached teacher {path} ({type(error).__name__}: {reason}); training a new one")
+        print(f"note: ignoring the cached model {path} ({type(error).__name__}: {reason}); training a new one")
         return None

@@ -486,7 +486,8 @@ def main(argv=None) -> int:
     cifar = read_csv(results / "cifar10" / "runs.csv", ["run_id", "model", "preset", "test_error_pct"])
     cifar = cifar if cifar is None else tables.latest(cifar)
     study = study_rows(results)
-    ensemble_tuning = read_csv(mnist / "ensemble_tuning" / "distillation_tuning.csv", ["model", "seed", "val_errors"])
+    tuning_columns = ["model", "seed", "val_errors", "device", "temperature", "hard_weight", "cfg_lr", "epochs"]
+    ensemble_tuning = read_csv(mnist / "ensemble_tuning" / "distillation_tuning.csv", tuning_columns)
     # §4, §5 and §2.1: the preset asked for, or the quick preset where only it has run
     has_run = lambda experiment: len(tables.rows_of(runs, experiment, preset))
     shown_preset = {e: preset if has_run(e) else "quick" for e in ("ensemble", "fewdata", "logits")}

@@ -115,11 +115,12 @@ def run_experiments(experiments: list[str], data, preset, args, checkpoints: Che
         for seed in args.seeds:
             run = Run(args.preset, seed, train_split, test_split, "test", out, experiment, checkpoints=checkpoints)
             if experiment == "ensemble":  # an ensemble of students alone teaches instead of the teacher
-                use_ensemble(run, preset.baseline, preset.temperature, cache_dir, retrain)
+                use_ensemble(run, preset.baseline, preset.temperature, cache_dir, args.retrain_teacher)
             else:
                 run.use_teacher(preset.teacher, cache_dir, retrain)
             rows += run_seed(run, preset)
         retrain = retrain and experiment == "ensemble"  # a fresh teacher once; later experiments reuse it
+        # (--retrain-teacher retrains the ensemble's members too, whatever ran before them)
         print("\n" + table(tables.frame(rows), args.preset))
 
 

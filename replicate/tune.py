@@ -17,7 +17,8 @@ images only; the test set is never touched. Two sweeps:
     # diagnostic, departs from §3: distil on the training images plus 9 jittered copies
     python replicate/tune.py --preset paper --jittered-copies 9
     # §4: students distilled from an ensemble of 10 students alone instead of the teacher
-    python replicate/tune.py --preset paper --ensemble --lr 0.1 0.03 0.01
+    python replicate/tune.py --preset paper --ensemble --lr 0.1 0.03 0.01 --epochs 50 \\
+        --out results/mnist/ensemble_tuning
 
 Every seed of --seeds runs the whole sweep; the students of a seed start from the
 same initial weights whatever their settings (Run.fit seeds each model). Several
@@ -92,7 +93,7 @@ def main(argv=None) -> int:
         "--teacher-precision",
         choices=PRECISIONS,
         default="auto",
-        help="precision of the teacher the students learn from (default: auto)",
+        help="precision of the teacher (or the ensemble's members) the students learn from (default: auto)",
     )
     args = parser.parse_args(argv)
     if not all(0 < t < math.inf for t in args.temperature):  # written so that nan fails too
@@ -101,11 +102,6 @@ def main(argv=None) -> int:
         parser.error(f"--hard-weight values must be at most 1 (or < 0 for labels only), got {args.hard_weight}")
     if min(args.jittered_copies) < 0:
         parser.error(f"--jittered-copies values must be >= 0, got {args.jittered_copies}")
-    data = setup(args)
-    teacher_precision = resolve_precisions(args.teacher_precision, data.train.images.device)
-    out, preset = Path(args.out), MNIST_PRESETS[args.preset]
-    held_out = VALIDATION if preset.train_subset is None else preset.train_subset // 5  # smoke: a fifth
-    train_split, val_split, _ = split_for_run(data, preset, validation=held_out)
     teacher_axes = {field: getattr(args, flag[2:].replace("-", "_")) for flag, field in TEACHER_AXES.items()}
     teacher_axes = {field: values for field, values in teacher_axes.items() if values}
     if args.ensemble and (teacher_axes or max(args.jittered_copies)):
@@ -114,6 +110,11 @@ def main(argv=None) -> int:
         )
     if args.students and any(len(values) > 1 for values in teacher_axes.values()):
         parser.error("--students learn from one teacher: give each --teacher-* flag a single value")
+    data = setup(args)
+    teacher_precision = resolve_precisions(args.teacher_precision, data.train.images.device)
+    out, preset = Path(args.out), MNIST_PRESETS[args.preset]
+    held_out = VALIDATION if preset.train_subset is None else preset.train_subset // 5  # smoke: a fifth
+    train_split, val_split, _ = split_for_run(data, preset, validation=held_out)
     students_teacher = preset.teacher.with_train(**{field: values[0] for field, values in teacher_axes.items()})
 
     for seed in args.seeds:
@@ -128,7 +129,7 @@ def main(argv=None) -> int:
             bf16=teacher_precision == "bf16"
         )
         if args.ensemble:
-            members = use_ensemble(run, teacher_stage, 1.0, Path(args.cache_dir), retrain=False)
+            member_logits = use_ensemble(run, teacher_stage, 1.0, Path(args.cache_dir), retrain=False)
         else:
             teacher = run.use_teacher(teacher_stage, Path(args.cache_dir), retrain=False)
         grid = itertools.product(
@@ -138,7 +139,7 @@ def main(argv=None) -> int:
         for copies, soft_term, lr, w, T, batch_size, epochs, precision in grid:
             changes = {"lr": lr, "batch_size": batch_size, "epochs": epochs, "bf16": precision == "bf16"}
             if args.ensemble:
-                run.teacher_logits = tuple(ensemble_logits(z, T) for z in members)
+                run.teacher_logits = tuple(ensemble_logits(z, T) for z in member_logits)
             if w < 0:
                 run.fit("baseline", preset.distilled.with_train(**changes), run.label_loss(), kl_temperature=T)
                 continue

@@ -311,5 +311,26 @@ def test_a_diverged_ensemble_student_is_named_not_counted():
     runs = pd.DataFrame([*members, row("ensemble", 0, 130), row("ensemble", 1, 120), row("distilled", 0, 132),
                          row("distilled", 1, float("nan"), diverged=1)])  # fmt: skip
     table = ensemble_markdown(runs, "paper")
-    assert "| 132 (n=1); diverged in epoch 1: seed 1 |" in table
+    assert "| 132 (n=1); diverged (seed 1 in epoch 1) |" in table
     assert "measured 80 % per seed" in table  # seed 0 only: (132 − 140) / (130 − 140)
+    every_seed = ensemble_markdown(runs[runs.test_errors != 132], "paper")
+    assert (
+        "| diverged (seed 1 in epoch 1) |" in every_seed and "keeps: published 86 %, measured: none, the" in every_seed
+    )
+
+
+def test_the_ensemble_students_validation_table_keeps_members_cells_and_divergence_apart():
+    from distill.tables import ensemble_tuning_markdown
+
+    def row(model, seed, errors, member=None, lr=None):
+        return {"model": model, "seed": seed, "val_errors": errors, "member": member, "temperature": 20.0,
+                "hard_weight": 0.1, "cfg_lr": lr, "epochs": 50, "device": "cpu"}  # fmt: skip
+
+    members = [row("baseline", s, 150 + s % 10, member=s % 10) for s in range(20)]
+    alone = row("baseline", 0, 190)  # a student alone of the sweep, not a member
+    students = [row("distilled", 0, float("nan"), lr=0.1), row("distilled", 1, float("nan"), lr=0.1),
+                row("distilled", 0, 148, lr=0.03), row("distilled", 1, 152, lr=0.03)]  # fmt: skip
+    table = ensemble_tuning_markdown(pd.DataFrame([*members, alone, row("ensemble", 0, 140), *students]))
+    assert "| single nets (800-800 alone) | | | | | | 154.5 ± 2.9 (n=20) |" in table
+    assert "| distilled from it | 20 | 0.1 | 0.1 | 50 | diverged, diverged | diverged |" in table
+    assert "| distilled from it | 20 | 0.1 | 0.03 | 50 | 148, 152 | 150.0 ± 2.8 (n=2) |" in table

@@ -53,7 +53,7 @@ def test_smoke_run_on_real_mnist_writes_well_formed_csvs(mnist_root, tmp_path, c
     (cache_file,) = (tmp_path / "cache").glob("teacher-*.pt")
     cache_file.write_bytes(b"garbage")
     assert load_script("mnist").main(args + ["--models", "teacher"]) == 0
-    assert "ignoring the cached teacher" in capsys.readouterr().out
+    assert "ignoring the cached model" in capsys.readouterr().out
     assert read_rows(out / "runs.csv")[-1]["model"] == "teacher"
 
 
@@ -238,3 +238,17 @@ def _smoke_label_counts(mnist_root) -> list[int]:
     """Label counts of the smoke preset's training images (the first 2,000)."""
     labels = load_mnist(mnist_root, torch.device("cpu")).train.labels[:2000]
     return torch.bincount(labels, minlength=10).tolist()
+
+
+@pytest.mark.slow
+def test_a_rerun_of_the_ensemble_loads_its_members_and_adds_only_the_new_student(mnist_root, tmp_path, capsys):
+    args = ["--preset", "smoke", "--experiment", "ensemble", "--device", "cpu", "--data-dir", str(mnist_root)]
+    args += ["--out", str(tmp_path / "results"), "--cache-dir", str(tmp_path / "cache")]
+    assert load_script("mnist").main(args) == 0
+    first = read_rows(tmp_path / "results" / "runs.csv")
+    capsys.readouterr()
+    assert load_script("mnist").main(args + ["--hard-weight", "0.5"]) == 0
+    assert capsys.readouterr().out.count("baseline seed") == 10  # each member: "loaded from <cache>"
+    rows = read_rows(tmp_path / "results" / "runs.csv")
+    assert rows[: len(first)] == first and len(rows) == len(first) + 1  # the members and ensemble are logged once
+    assert rows[-1]["model"] == "distilled" and rows[-1]["hard_weight"] == "0.5"

@@ -68,7 +68,7 @@ def test_corrupt_or_mismatched_files_are_not_used(tmp_path, capsys):
     before = [p.clone() for p in model.parameters()]
     assert load_teacher(wrong_shape, key, model) is None
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
-    assert capsys.readouterr().out.count("ignoring the cached teacher") == 3
+    assert capsys.readouterr().out.count("ignoring the cached model") == 3
     assert load_teacher(tmp_path / "absent.pt", key, model) is None
 
 

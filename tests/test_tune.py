@@ -1,6 +1,7 @@
 """replicate/tune.py never looks at the test set and logs both sweeps."""
 
 import pytest
+import torch
 
 from tests.conftest import load_script, read_rows
 
@@ -63,17 +64,33 @@ def test_a_diverging_setting_is_logged_as_such_and_the_sweep_goes_on(mnist_root,
 
 
 @pytest.mark.slow
-def test_the_ensemble_student_is_swept_on_validation_from_members_trained_once(mnist_root, tmp_path, capsys):
+def test_the_ensemble_student_is_swept_on_validation_from_members_trained_once(
+    mnist_root, tmp_path, monkeypatch, capsys
+):
+    from distill.ensemble import ensemble_logits
+    from distill.run import Run
+
+    tune = load_script("tune")
+    members, taught = [], []  # the members' logits; (T, soft targets v on the transfer set) of each student
+    use_ensemble, distill = tune.use_ensemble, Run.distill
+    monkeypatch.setattr(tune, "use_ensemble", lambda *a, **k: members.append(use_ensemble(*a, **k)) or members[-1])
+    monkeypatch.setattr(Run, "distill", lambda run, stage, T, *a, **k: taught.append((T, run.teacher_logits[0]))
+                        or distill(run, stage, T, *a, **k))  # fmt: skip
     common = ["--preset", "smoke", "--data-dir", str(mnist_root), "--out", str(tmp_path), "--device", "cpu"]
     flags = ["--ensemble", "--epochs", "1", "--temperature", "2", "20", "--lr", "1e30", "0.1"]
-    assert load_script("tune").main(common + flags) == 0
-    *members, ensemble, too_fast, _, t2, t20 = read_rows(tmp_path / "distillation_tuning.csv")
-    assert [int(m["seed"]) for m in members] == list(range(10)) and {m["member"] for m in members} == set("0123456789")
-    assert ensemble["model"] == "ensemble" and ensemble["eval_split"] == "val" and ensemble["train_size"] == ""
+    assert tune.main(common + flags) == 0
+    *member_rows, ensemble, too_fast, _, t2, t20 = read_rows(tmp_path / "distillation_tuning.csv")
+    assert [int(m["seed"]) for m in member_rows] == list(range(10)) and {m["member"] for m in member_rows} == set(
+        "0123456789"
+    )
+    assert ensemble["model"] == "ensemble" and ensemble["eval_split"] == "val"
     assert too_fast["diverged_in_epoch"] == "1" and (t2["temperature"], t20["temperature"]) == ("2.0", "20.0")
-    # the ensemble's soft targets are softer at T = 20: the students' KL at their own T shows which T they saw
-    assert float(t20["val_kl"]) < float(t2["val_kl"])
+    # each student learnt from the ensemble's mean softmax at its own T (§4), not at another cell's T
+    assert [T for T, _ in taught] == [2, 20, 2, 20]
+    for T, v in taught:
+        torch.testing.assert_close(v, ensemble_logits(members[0][0], T))
+    assert not torch.allclose(taught[0][1], taught[1][1])
     capsys.readouterr()
-    assert load_script("tune").main(common + ["--ensemble", "--epochs", "1"]) == 0  # members: loaded, not retrained
+    assert tune.main(common + ["--ensemble", "--epochs", "1"]) == 0  # the members: loaded, not retrained
     assert capsys.readouterr().out.count("baseline seed") == 10
     assert len(read_rows(tmp_path / "distillation_tuning.csv")) == 16  # one new row: the new student

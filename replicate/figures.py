@@ -176,7 +176,7 @@ def fp32_markdown(results: Path) -> str:
 def wall_times_markdown(results: Path) -> str:
     """Every logged invocation of the replicate/ scripts (superseded ones aside): command, device and precision
     (where the row logged it), time."""
-    lines = ["| command | device | wall time (min) |", "|---|---|---:|"]
+    lines = ["| `python replicate/…` | device | wall time (min) |", "|---|---|---:|"]
     paths = sorted(results.glob("*/wall_times.csv")) + sorted(results.glob("*/*/wall_times.csv"))
     for path in [p for p in paths if p.parent.name != "superseded"]:
         table = read_csv(path, ["command", "wall_minutes", "device", "git_commit"])
@@ -184,7 +184,8 @@ def wall_times_markdown(results: Path) -> str:
         for r, p in zip(table.itertuples(), precision):
             # the CPU's SIMD level is long and the same on every row: REPRODUCE's introduction names it once
             device = re.sub(r" \(AVX[^)]*\)", "", r.device if pd.isna(p) else f"{r.device}, {p}")
-            lines.append(f"| `{shown(r.command)}` | {device} | {r.wall_minutes:.1f} |")  # commit: in the CSV
+            command = shown(r.command).removeprefix("python replicate/")  # the header says it once
+            lines.append(f"| `{command}` | {device} | {r.wall_minutes:.1f} |")  # commit: in the CSV
     return "\n".join(lines) + "\n"
 
 

@@ -197,7 +197,7 @@ def test_every_experiment_gets_its_table_and_figure(tmp_path):
         assert (tmp_path / "f" / f"{name}.png").stat().st_size > 10_000
     assert not (tmp_path / "f" / "dark_knowledge.png").exists()  # no MNIST here: skipped, with a note
     text = reproduce.read_text()
-    assert "`python replicate/mnist.py --experiment all` | cpu (test) | 42.5 |" in text
+    assert "`mnist.py --experiment all` | cpu (test) | 42.5 |" in text
 
 
 def test_the_speed_section_shows_the_latest_benchmark_run(tmp_path):

@@ -109,12 +109,17 @@ def mean_sd(values: pd.Series, digits: int = 1) -> str:
     return f"{values.mean():.{digits}f}{spread} (n={len(values)})"
 
 
-def transfer_markdown(runs: pd.DataFrame, preset: str, experiments: tuple = tuple(TRANSFER_SET_EXPERIMENTS)) -> str:
-    """omit3 and only78: published | measured | difference for each number of the paper, and our extras."""
+def transfer_markdown(runs: pd.DataFrame, preset: str, experiments: tuple = tuple(TRANSFER_SET_EXPERIMENTS),
+                      brief: bool = False) -> str:  # fmt: skip
+    """omit3 and only78: published | measured | difference for each number of the paper, and our extras (``brief``:
+    only the offset found without test data, and its errors)."""
     lines = ["| experiment | quantity | published | measured | difference |", "|---|---|---:|---:|---:|"]
+    brief_extras = {"prior_offset", "prior_test_errors", "prior_test_error_pct"}
     for name in experiments:
         rows = rows_of(runs, name, preset, "distilled")
         for label, column, published in TRANSFER_SET_EXPERIMENTS[name].quantities():
+            if brief and published is None and column not in brief_extras:
+                continue
             shown = "—" if published is None else f"{published:g}"
             if rows.empty or column not in rows:
                 lines.append(f"| {name} | {label} | {shown} | not run | |")

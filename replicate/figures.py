@@ -525,7 +525,7 @@ def main(argv=None) -> int:
             "reproduce-mnist": summary,
             "reproduce-study": study_table if study is None else tables.study_ablation_markdown(*study),
             "reproduce-quick": tables.preset_summary(runs, "quick"),
-            "reproduce-transfer": transfer,
+            "reproduce-transfer": tables.transfer_markdown(runs, preset, brief=True),  # SUMMARY: every extra
             "reproduce-temperature": tables.temperature_markdown(runs, preset, with_verdict=False),
             "reproduce-other-claims": "\n".join([GLANCE_HEADER, *glance_other_claims(runs, shown_preset)]) + "\n",
             "reproduce-cifar10": tables.cifar_markdown(cifar),

@@ -334,3 +334,19 @@ def test_the_ensemble_students_validation_table_keeps_members_cells_and_divergen
     assert "| single nets (800-800 alone) | | | | | | 154.5 ± 2.9 (n=20) |" in table
     assert "| distilled from it | 20 | 0.1 | 0.1 | 50 | diverged, diverged | diverged |" in table
     assert "| distilled from it | 20 | 0.1 | 0.03 | 50 | 148, 152 | 150.0 ± 2.8 (n=2) |" in table
+
+
+def test_the_brief_transfer_table_keeps_every_published_number_and_the_offset_found_without_test_data():
+    from distill.tables import transfer_markdown
+
+    row = {"experiment": "omit3", "model": "distilled", "preset": "paper", "seed": 0, "eval_split": "test",
+           "test_errors": 130, "class_errors": 60, "test_optimal_offset": 1.8, "test_optimal_test_errors": 100,
+           "test_optimal_class_errors": 14, "test_optimal_class_correct_pct": 98.5, "prior_offset": 2.1,
+           "prior_test_errors": 105, "prior_class_errors": 12, "device": "cpu", "precision": "bf16"}  # fmt: skip
+    runs = pd.DataFrame([row])
+    full, brief = (transfer_markdown(runs, "paper", ("omit3",), brief=b) for b in (False, True))
+    published = ("| 206 | 130 (n=1) |", "| 133 | 60 (n=1) |", "| 3.5 | 1.8 (n=1) |", "| 109 | 100 (n=1) |",
+                 "| 14 | 14 (n=1) |", "| 98.6 | 98.5 (n=1) |")  # fmt: skip
+    assert all(cell in brief for cell in published)
+    assert "prior matching) | — | 2.1 (n=1) |" in brief and "prior-matching offset | — | 105 (n=1) |" in brief
+    assert "| — | 12 (n=1) |" in full and "| — | 12 (n=1) |" not in brief  # an extra that only SUMMARY shows

@@ -273,7 +273,8 @@ def study_ablation_markdown(teachers: pd.DataFrame, students: pd.DataFrame) -> s
             begun = ", ".join(shown_setting(start[c]) for c in columns.split(", ") if c)
             tried = tried.sort_values("value", key=lambda v: pd.to_numeric(v, errors="coerce"))
             values = "; ".join(f"{v}: {errors(e)}" for v, e in zip(tried.value, tried.val_errors))
-            lines.append(f"| {title} | {factor} | {f'{begun}: {at_start}' if begun else '—'} | {values} |")
+            shown_title, title = title, ""  # once per panel: the rows below it belong to it
+            lines.append(f"| {shown_title} | {factor} | {f'{begun}: {at_start}' if begun else '—'} | {values} |")
     return "\n".join(lines) + "\n"
 
 

@@ -415,6 +415,26 @@ def plot_few_data(runs: pd.DataFrame, epochs: pd.DataFrame | None, preset: str) 
     return fig
 
 
+def plot_ensemble(runs: pd.DataFrame, preset: str) -> plt.Figure | str:
+    """§4: per ensemble seed, the test errors of its ten members, of the ensemble and of the net distilled from it."""
+    errors = tables.ensemble_errors(runs, preset)
+    if errors["ensemble"].empty:
+        return "no run of --experiment ensemble logged"
+    fig, ax = plt.subplots(figsize=(4.8, 3.4))
+    seeds = sorted(errors["ensemble"].index)
+    for x, seed in enumerate(seeds):
+        members = errors["baseline"].loc[[seed]]
+        ax.scatter([x - 0.2] * len(members), members, color="grey", s=10, label="members" if x == 0 else None)
+        ax.scatter(x, errors["ensemble"][seed], color=BLUE, marker="s", label="ensemble" if x == 0 else None)
+        if seed in errors["distilled"]:
+            ax.scatter(x + 0.2, errors["distilled"][seed], color=ORANGE, marker="D",
+                       label="distilled from it" if x == 0 else None)  # fmt: skip
+    ax.set_xticks(range(len(seeds)), [f"ensemble seed {s}" for s in seeds])
+    ax.set(ylabel="MNIST test errors", title=f"§4 on MNIST: ten students alone, their ensemble, one net ({preset})")
+    ax.legend(fontsize=7)
+    return fig
+
+
 def plot_logit_matching(runs: pd.DataFrame, preset: str) -> plt.Figure | str:
     """§2.1: how far each distilled student's logits are from the logit-matching student's, against T."""
     rows = tables.rows_of(runs, "logits", preset, "distilled")
@@ -505,6 +525,7 @@ def main(argv=None) -> int:
         f"## MNIST §3, temperature × student size, `{preset}` preset\n\n{temperature}",
         "## §4, Table 1 on MNIST: an ensemble distilled into one net\n\n"
         f"{tables.ensemble_markdown(runs, shown_preset['ensemble'])}\n"
+        "![ensemble, members and the distilled net](../figures/mnist_ensemble.png)\n\n"
         "The distilled net's settings, chosen on validation (`replicate/tune.py --ensemble`):\n\n"
         f"{tables.ensemble_tuning_markdown(pd.DataFrame() if ensemble_tuning is None else ensemble_tuning)}",
         "## §5, Table 5 on MNIST: soft targets from 3 % of the data\n\n"
@@ -546,6 +567,7 @@ def main(argv=None) -> int:
         "mnist_temperature.png": plot_temperature(runs, preset),
         "cifar10.png": plot_cifar(cifar),
         "validation_study.png": plot_study(study),
+        "mnist_ensemble.png": plot_ensemble(runs, shown_preset["ensemble"]),
         "mnist_few_data.png": plot_few_data(runs, epochs, shown_preset["fewdata"]),
         "mnist_logit_matching.png": plot_logit_matching(runs, shown_preset["logits"]),
         "logit_matching_limit.png": plot_limit(),

@@ -314,6 +314,10 @@ def test_a_diverged_ensemble_student_is_named_not_counted():
     table = ensemble_markdown(runs, "paper")
     assert "| 132 (n=1); diverged (seed 1 in epoch 1) |" in table
     assert "measured 80 % per seed" in table  # seed 0 only: (132 − 140) / (130 − 140)
+    figure = load_script("figures").plot_ensemble(runs, "paper")
+    dots = [len(collection.get_offsets()) for collection in figure.axes[0].collections]
+    assert dots == [10, 1, 1, 10, 1]  # per ensemble seed its members and ensemble; the one distilled net that ran
+    assert load_script("figures").plot_ensemble(runs, "quick").startswith("no run")
     every_seed = ensemble_markdown(runs[runs.test_errors != 132], "paper")
     assert (
         "| diverged (seed 1 in epoch 1) |" in every_seed and "keeps: published 86 %, measured: none, the" in every_seed

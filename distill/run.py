@@ -33,9 +33,8 @@ class Run:
         self.epochs_csv = out / ("epochs.csv" if log == "runs" else f"{log}_epochs.csv")
         self.train_split, self.eval_split, self.eval_name = train_split, eval_split, eval_name
         self.teacher_logits: tuple[torch.Tensor, torch.Tensor] | None = None  # v on (train, eval), once known
-        self.teacher_run_id = (
-            ""  # the teacher (or ensemble) whose v the students learn from (part of their checkpoints' identity)
-        )
+        # the teacher (or ensemble) whose v the students learn from (part of their checkpoints' identity)
+        self.teacher_run_id = ""
         self.rows: list[dict] = []
 
     def label_loss(self, split: Split | None = None):

@@ -131,6 +131,11 @@ def transfer_markdown(runs: pd.DataFrame, preset: str, experiments: tuple = tupl
     return f"`{preset}` preset, mean ± sd over seeds; {device}.\n\n" + "\n".join(lines) + "\n"
 
 
+def errors_or_diverged(errors, digits: int = 0) -> str:
+    """E.g. "104, diverged": each value of ``errors``, or "diverged" where it is nan (a run that diverged)."""
+    return ", ".join("diverged" if math.isnan(e) else f"{e:.{digits}f}" for e in errors)
+
+
 def widths_of(rows: pd.DataFrame) -> list[str]:
     """The student sizes among ``rows``, smallest first, e.g. ["30-30", "300-300", "800-800"]."""
     return sorted(rows.hidden.unique(), key=lambda h: int(h.split("-")[0]))
@@ -218,8 +223,7 @@ def study_cells(rows: pd.DataFrame, stage: str) -> pd.DataFrame:
     # what each row changed from the start, e.g. "T 8" or "epochs 300"; "" for the start itself
     changes = lambda row: ", ".join(f"{name} {value}" for _, name, value in study_change_pairs(row, STUDY_START[stage]))
     rows = rows.assign(change=rows.apply(changes, axis=1)).sort_values("seed")
-    per_seed = lambda errors: ", ".join("diverged" if math.isnan(e) else f"{e:.0f}" for e in errors)
-    cells = rows.groupby("change", sort=False).val_errors.agg(["mean", "count", per_seed])
+    cells = rows.groupby("change", sort=False).val_errors.agg(["mean", "count", errors_or_diverged])
     cells.columns = ["mean", "n", "per_seed"]
     cells = cells.assign(difference=cells["mean"] - cells["mean"].get("", float("nan"))).reset_index()
     return cells.assign(order=cells.change != "").sort_values(["order", "mean"]).drop(columns="order")
@@ -261,7 +265,7 @@ def study_ablation_markdown(teachers: pd.DataFrame, students: pd.DataFrame) -> s
     devices = study_devices(teachers, students)
     lines = [f"Mean validation errors over seeds (last 10,000 training images); {devices}.\n"]
     lines += ["| models | factor | start | tried |", "|---|---|---|---|"]
-    errors = lambda mean: "diverged" if math.isnan(mean) else f"{mean:.1f}"
+    errors = lambda mean: errors_or_diverged([mean], digits=1)
     for title, stage, rows in study_panels(teachers, students):
         start = STUDY_START[stage]
         pairs = rows.apply(study_change_pairs, axis=1, start=start)
@@ -320,13 +324,13 @@ def ensemble_kept(errors: dict[str, pd.Series]) -> pd.Series:
 
 def ensemble_markdown(runs: pd.DataFrame, preset: str) -> str:
     """§4, Table 1: single nets, their ensemble, and the net distilled from it; the share of the gain kept."""
-    if rows_of(runs, "ensemble", preset).empty:
+    rows = rows_of(runs, "ensemble", preset)
+    if rows.empty:
         return "Ensemble: not run.\n"
-    errors = ensemble_errors(runs, preset)
-    measured = [mean_sd(errors["distilled"]) if len(errors["distilled"]) else "",
-                diverged_note(rows_of(runs, "ensemble", preset))]  # fmt: skip
-    distilled = "; ".join(filter(None, measured)) or "not run"
-    missing = "none, the distilled net diverged" if measured[1] and not measured[0] else "not run"
+    errors, diverged = ensemble_errors(runs, preset), diverged_note(rows)
+    trained = mean_sd(errors["distilled"]) if len(errors["distilled"]) else ""
+    distilled = "; ".join(filter(None, [trained, diverged])) or "not run"
+    missing = "none, the distilled net diverged" if diverged and not trained else "not run"
     return "\n".join([
         f"`{preset}` preset; {devices_of(runs, preset, ('ensemble',))}. Published: Table 1, speech test frame "
         "accuracy (%); measured: MNIST test errors, mean ± sd.\n",
@@ -348,27 +352,28 @@ def diverged_note(rows: pd.DataFrame) -> str:
     return f"diverged ({', '.join(pairs)})" if pairs else ""
 
 
-def ensemble_tuning_markdown(rows: pd.DataFrame) -> str:
+def ensemble_tuning_markdown(rows: pd.DataFrame | None) -> str:
     """The ensemble student's settings, chosen on validation (tune.py --ensemble): validation errors of the single
     nets, of their ensembles, and of each setting of the net distilled from them."""
-    if rows.empty:
+    if rows is None or rows.empty:
         return "Ensemble student on validation: not run.\n"
     rows = rows.sort_values("seed")
     members = rows[(rows.model == "baseline") & rows.member.notna()] if "member" in rows else rows.iloc[:0]
-    per_seed = lambda errors: ", ".join("diverged" if math.isnan(e) else f"{e:.0f}" for e in errors)
     ensembles = rows[rows.model == "ensemble"].val_errors
     lines = [
         f"Validation errors (last 10,000 training images); {'; '.join(sorted(set(rows.device)))}.\n",
         "| model | T | hard weight | lr | epochs | validation errors per ensemble seed | mean |",
         "|---|---:|---:|---:|---:|---|---:|",
         f"| single nets (800-800 alone) | | | | | | {mean_sd(members.val_errors)} |",
-        f"| ensemble of {ENSEMBLE_MEMBERS} | | | | | {per_seed(ensembles)} | {mean_sd(ensembles)} |",
+        f"| ensemble of {ENSEMBLE_MEMBERS} | | | | | {errors_or_diverged(ensembles)} | {mean_sd(ensembles)} |",
     ]
     students = rows[rows.model == "distilled"]
     for (T, w, lr, epochs), cell in students.groupby(["temperature", "hard_weight", "cfg_lr", "epochs"]):
         errors = cell.val_errors
         mean = "diverged" if errors.isna().all() else mean_sd(errors.dropna())
-        lines.append(f"| distilled from it | {T:g} | {w:g} | {lr:g} | {epochs} | {per_seed(errors)} | {mean} |")
+        lines.append(
+            f"| distilled from it | {T:g} | {w:g} | {lr:g} | {epochs} | {errors_or_diverged(errors)} | {mean} |"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -527,7 +527,7 @@ def main(argv=None) -> int:
         f"{tables.ensemble_markdown(runs, shown_preset['ensemble'])}\n"
         "![ensemble, members and the distilled net](../figures/mnist_ensemble.png)\n\n"
         "The distilled net's settings, chosen on validation (`replicate/tune.py --ensemble`):\n\n"
-        f"{tables.ensemble_tuning_markdown(pd.DataFrame() if ensemble_tuning is None else ensemble_tuning)}",
+        f"{tables.ensemble_tuning_markdown(ensemble_tuning)}",
         "## §5, Table 5 on MNIST: soft targets from 3 % of the data\n\n"
         f"{tables.few_data_markdown(runs, shown_preset['fewdata'])}\n"
         "![learning curves on 3 % of the data](../figures/mnist_few_data.png)\n",

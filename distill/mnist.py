@@ -32,13 +32,14 @@ def run_main(data: Dataset, preset: MnistPreset, preset_name: str, seeds: list[i
              checkpoints: Checkpoints | None = None) -> list[dict]:  # fmt: skip
     """Train (or load) the teacher, then baseline and distilled student, for each seed; return the rows."""
     train_split, eval_split, eval_name = split_for_run(data, preset, validation)
+    baseline, distilled = preset.headline_baseline or preset.baseline, preset.headline_distilled or preset.distilled
     rows = []
     for seed in seeds:
         run = Run(preset_name, seed, train_split, eval_split, eval_name, out, checkpoints=checkpoints)
         run.use_teacher(preset.teacher, cache_dir, retrain_teacher)
         if "baseline" in models:
-            run.fit("baseline", preset.baseline, run.label_loss(), kl_temperature=preset.temperature)
+            run.fit("baseline", baseline, run.label_loss(), kl_temperature=preset.temperature)
         if "distilled" in models:
-            run.distill(preset.distilled, preset.temperature, preset.hard_weight)
+            run.distill(distilled, preset.temperature, preset.hard_weight)
         rows += run.rows
     return rows

@@ -210,7 +210,7 @@ def shown_setting(value) -> str:
 def study_change_pairs(row: pd.Series, start: dict) -> list[tuple[str, str, str]]:
     """(column, name, value) of each setting a study row changed from the start; [] for the start itself."""
     if row.get("model") == "baseline":
-        return [("", "student alone (labels only), epochs", str(row.epochs))]
+        return [("", "student alone (labels only), lr, epochs", f"{row.cfg_lr:g}, {row.epochs}")]
     return [
         (column, SETTING_NAMES[column], shown_setting(value) + (" (departs from §3)" * (column == "jittered_copies")))
         for column, begun in start.items()

@@ -152,7 +152,7 @@ def run_transfer_set(run: Run, preset: MnistPreset, experiment: TransferSetExper
         return columns
 
     mask = transfer_mask(train.labels, experiment.kept_classes)
-    # as many SGD steps as the headline student, whatever the transfer set's size: 50 epochs of the
+    # as many SGD steps as the 50-epoch student on all the images, whatever the transfer set's size: 50 epochs of the
     # 12,116 sevens and eights are a fifth of them, and a warm-up (2 % of the steps) too short for lr 0.1
     stage = preset.distilled.with_train(epochs=round(preset.distilled.train.epochs * len(train) / int(mask.sum())))
     transfer = train.subset(mask), run.teacher_logits[0][mask]  # the teacher's v on the kept images only

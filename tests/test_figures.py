@@ -266,7 +266,7 @@ def test_the_study_table_names_each_change_and_compares_it_with_its_machines_sta
     assert "| lr 0.3 | diverged | — |  |" in text
     assert "| soft term logit matching (§2.1) | 120 | 120.0 | +10.0 |" in text
     assert "| epochs 5, jittered copies 9 (departs from §3) | 90 | 90.0 | -20.0 |" in text
-    assert "| student alone (labels only), epochs 50 | 150 | 150.0 | +40.0 |" in text
+    assert "| student alone (labels only), lr, epochs 0.1, 50 | 150 | 150.0 | +40.0 |" in text
     short = study_ablation_markdown(teachers, students)
     assert "| teacher | epochs | 150: 75.0 | 300: 68.5 |" in short
     gpu_rows = short.split("| students of GPU-trained teachers |")[1].split("| students of CPU")[0]

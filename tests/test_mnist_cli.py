@@ -1,5 +1,6 @@
 """replicate/mnist.py end to end: a smoke run on the real data, and its errors for a person."""
 
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -9,7 +10,7 @@ import pytest
 import torch
 
 from distill.data import DATA_DIR_ENV, load_mnist
-from distill.presets import SMOKE
+from distill.presets import MNIST_PRESETS, SMOKE
 from tests.conftest import REPO, load_script, read_rows
 
 REQUIRED_COLUMNS = {
@@ -174,7 +175,11 @@ def test_help_explains_every_flag():
 
 
 @pytest.mark.slow
-def test_every_experiment_runs_on_real_mnist_and_reuses_one_teacher(mnist_root, tmp_path, capsys):
+def test_every_experiment_runs_on_real_mnist_and_reuses_one_teacher(mnist_root, tmp_path, capsys, monkeypatch):
+    # the headline's students with schedules of their own, as in the paper preset: used by main, by no other experiment
+    baseline, distilled = SMOKE.baseline.with_train(epochs=3), SMOKE.distilled.with_train(epochs=1, lr=0.03)
+    preset = dataclasses.replace(SMOKE, headline_baseline=baseline, headline_distilled=distilled)
+    monkeypatch.setitem(MNIST_PRESETS, "smoke", preset)
     out = tmp_path / "results"
     args = ["--preset", "smoke", "--experiment", "all", "--device", "cpu", "--data-dir", str(mnist_root)]
     assert load_script("mnist").main(args + ["--out", str(out), "--cache-dir", str(tmp_path / "cache")]) == 0
@@ -184,6 +189,9 @@ def test_every_experiment_runs_on_real_mnist_and_reuses_one_teacher(mnist_root, 
     experiments = ("main", "omit3", "only78", "temperature", "ensemble", "fewdata", "logits")
     by_experiment = {e: [r for r in rows if r["experiment"] == e] for e in experiments}
     assert [r["model"] for r in rows].count("teacher") == 1
+    assert [(r["epochs"], r["cfg_lr"]) for r in by_experiment["main"][1:]] == [("3", "0.1"), ("1", "0.03")]
+    elsewhere = [r for r in rows if r["experiment"] in ("temperature", "logits") and r["model"] != "teacher"]
+    assert {(r["epochs"], r["cfg_lr"]) for r in elsewhere} == {("2", "0.1")}
 
     (omit3,) = by_experiment["omit3"]
     (only78,) = by_experiment["only78"]

@@ -5,8 +5,8 @@ needed early stopping; with the full-data model's soft targets on the same 3 % i
 the data with hard targets gave 58.9 %. Here: a class-balanced 3 % of MNIST's training images (180 per class,
 drawn by the seed), on which the 800-800 student learns the labels alone, or the full-data teacher's soft
 targets at T with §3's small hard weight; for reference, the student alone on all the images. Each gets as many
-SGD steps as §3's student and none is stopped early: train and test errors are logged every epoch, and the best
-epoch is reported, never used to choose a model.
+SGD steps as the preset's student alone (40 epochs, not the headline's 50) and none is stopped early: train and
+test errors are logged every epoch, and the best epoch is reported, never used to choose a model.
 """
 
 import torch
@@ -37,7 +37,7 @@ def run_few_data(run: Run, preset: MnistPreset) -> list[dict]:
     few, v = run.train_split.subset(index), run.teacher_logits[0][index]
     batch_size = min(preset.baseline.train.batch_size, len(few))  # the smoke preset's 3 % is smaller than a batch
     steps = preset.baseline.train.epochs * (len(run.train_split) // preset.baseline.train.batch_size)
-    epochs = max(1, round(steps / (len(few) // batch_size)))  # as many steps as §3's student
+    epochs = max(1, round(steps / (len(few) // batch_size)))  # as many steps as the preset's student alone
     share = {"data_share": f"{100 * SHARE:g}%"}
     alone = preset.baseline.with_train(epochs=epochs, batch_size=batch_size)
     run.fit("baseline", alone, run.label_loss(few), share, (few, v), kl_temperature=temperature, log_train_errors=True)

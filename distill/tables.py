@@ -15,6 +15,7 @@ from distill.ensemble import MEMBERS as ENSEMBLE_MEMBERS
 from distill.ensemble import PUBLISHED_ACCURACY as ENSEMBLE_PUBLISHED
 from distill.few_data import PUBLISHED_ACCURACY as FEW_DATA_PUBLISHED
 from distill.mnist import PUBLISHED_TEST_ERRORS
+from distill.presets import PAPER, MnistPreset
 from distill.temperature_sweep import COLLAPSED_ERRORS, verdict
 from distill.transfer_sets import TRANSFER_SET_EXPERIMENTS
 
@@ -195,6 +196,23 @@ STUDY_START = {
         "epochs": 50, "cfg_batch_size": 100, "soft_term": "soft_loss", "jittered_copies": 0,
     },
 }  # fmt: skip
+ALONE_FACTOR = "student alone (labels only), lr, epochs"
+
+
+def kept_settings(preset: MnistPreset = PAPER) -> dict:
+    """What the paper preset kept of each setting the study varied, in STUDY_START's shape: its teacher's, and its
+    headline students' (the distilled one's; under "alone", the student alone's lr and epochs)."""
+    teacher, student, alone = preset.teacher.train, preset.headline_distilled.train, preset.headline_baseline.train
+    return {
+        "teacher": {"epochs": teacher.epochs, "cfg_lr": teacher.lr, "cfg_max_norm": teacher.max_norm,
+                    "cfg_momentum": teacher.momentum, "cfg_momentum_ramp": teacher.momentum_ramp},
+        "students": {"teacher_epochs": teacher.epochs, "temperature": preset.temperature,
+                     "hard_weight": preset.hard_weight, "cfg_lr": student.lr, "epochs": student.epochs,
+                     "cfg_batch_size": student.batch_size, "soft_term": "soft_loss", "jittered_copies": 0,
+                     "alone": f"{alone.lr:g}, {alone.epochs}"},
+    }  # fmt: skip
+
+
 SETTING_NAMES = {
     "teacher_epochs": "teacher epochs", "epochs": "epochs", "cfg_lr": "lr", "cfg_max_norm": "max-norm",
     "cfg_momentum": "momentum", "cfg_momentum_ramp": "ramp epochs", "temperature": "T", "hard_weight": "hard weight",
@@ -210,7 +228,7 @@ def shown_setting(value) -> str:
 def study_change_pairs(row: pd.Series, start: dict) -> list[tuple[str, str, str]]:
     """(column, name, value) of each setting a study row changed from the start; [] for the start itself."""
     if row.get("model") == "baseline":
-        return [("", "student alone (labels only), lr, epochs", f"{row.cfg_lr:g}, {row.epochs}")]
+        return [("alone", ALONE_FACTOR, f"{row.cfg_lr:g}, {row.epochs}")]
     return [
         (column, SETTING_NAMES[column], shown_setting(value) + (" (departs from §3)" * (column == "jittered_copies")))
         for column, begun in start.items()
@@ -261,24 +279,26 @@ def study_devices(teachers: pd.DataFrame, students: pd.DataFrame) -> str:
 
 def study_ablation_markdown(teachers: pd.DataFrame, students: pd.DataFrame) -> str:
     """The study in short: per factor, its value at the start and the values tried, each with its mean validation
-    errors (of 10,000; over seeds). The paper preset keeps the start's values."""
+    errors (of 10,000; over seeds), and the value the paper preset kept."""
     devices = study_devices(teachers, students)
     lines = [f"Mean validation errors over seeds (last 10,000 training images); {devices}.\n"]
-    lines += ["| models | factor | start | tried |", "|---|---|---|---|"]
+    lines += ["| models | factor | start | tried | kept |", "|---|---|---|---|---|"]
     errors = lambda mean: errors_or_diverged([mean], digits=1)
     for title, stage, rows in study_panels(teachers, students):
-        start = STUDY_START[stage]
+        start, kept = STUDY_START[stage], kept_settings()[stage]
         pairs = rows.apply(study_change_pairs, axis=1, start=start)
         joined = lambda i: pairs.map(lambda p: ", ".join(pair[i] for pair in p))
         means = rows.assign(columns=joined(0), factor=joined(1), value=joined(2))
         means = means.groupby(["columns", "factor", "value"], sort=False).val_errors.mean().reset_index()
         at_start = errors(means.val_errors[means.factor == ""].mean())
         for (columns, factor), tried in means[means.factor != ""].groupby(["columns", "factor"], sort=False):
-            begun = ", ".join(shown_setting(start[c]) for c in columns.split(", ") if c)
+            begun = ", ".join(shown_setting(start[c]) for c in columns.split(", ") if c in start)
             tried = tried.sort_values("value", key=lambda v: pd.to_numeric(v, errors="coerce"))
             values = "; ".join(f"{v}: {errors(e)}" for v, e in zip(tried.value, tried.val_errors))
             shown_title, title = title, ""  # once per panel: the rows below it belong to it
-            lines.append(f"| {shown_title} | {factor} | {f'{begun}: {at_start}' if begun else '—'} | {values} |")
+            begun = f"{begun}: {at_start}" if begun else "—"
+            adopted = ", ".join(shown_setting(kept[c]) for c in columns.split(", "))
+            lines.append(f"| {shown_title} | {factor} | {begun} | {values} | {adopted} |")
     return "\n".join(lines) + "\n"
 
 

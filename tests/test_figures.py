@@ -238,6 +238,7 @@ def test_logged_commands_are_shown_without_the_data_folder_of_the_machine_that_r
 
 
 def test_the_study_table_names_each_change_and_compares_it_with_its_machines_start():
+    from distill.presets import PAPER
     from distill.tables import study_ablation_markdown, study_markdown
 
     base = {"model": "teacher", "epochs": 150, "cfg_lr": 0.05, "cfg_max_norm": 3.5, "cfg_momentum": 0.9,
@@ -268,10 +269,13 @@ def test_the_study_table_names_each_change_and_compares_it_with_its_machines_sta
     assert "| epochs 5, jittered copies 9 (departs from §3) | 90 | 90.0 | -20.0 |" in text
     assert "| student alone (labels only), lr, epochs 0.1, 50 | 150 | 150.0 | +40.0 |" in text
     short = study_ablation_markdown(teachers, students)
-    assert "| teacher | epochs | 150: 75.0 | 300: 68.5 |" in short
+    # the last column: what the paper preset kept, read from it
+    teacher, distilled, alone = (PAPER.teacher.train, PAPER.headline_distilled.train, PAPER.headline_baseline.train)
+    assert f"| teacher | epochs | 150: 75.0 | 300: 68.5 | {teacher.epochs} |" in short
     gpu_rows = short.split("| students of GPU-trained teachers |")[1].split("| students of CPU")[0]
-    assert "|  | lr | 0.1: 110.0 | 0.3: diverged |" in gpu_rows  # a panel is named on its first row only
-    assert "| students of CPU-trained teachers | T | 20: 130.0 | 8: 128.0 |" in short
+    assert f"|  | lr | 0.1: 110.0 | 0.3: diverged | {distilled.lr:g} |" in gpu_rows  # a panel is named once
+    assert f"| student alone (labels only), lr, epochs | — | 0.1, 50: 150.0 | {alone.lr:g}, {alone.epochs} |" in short
+    assert f"| students of CPU-trained teachers | T | 20: 130.0 | 8: 128.0 | {PAPER.temperature:g} |" in short
     # the CPU's teachers differ from the GPU's: their students are compared with the CPU's own start
     cpu_panel = text.split("students of CPU-trained teachers")[1]
     assert "| start (the recipe before the study) | 130 | 130.0 |  |" in cpu_panel

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 
 import pandas as pd
 
@@ -225,6 +226,12 @@ def shown_setting(value) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+def numbers_first(value: str) -> list:
+    """A sort key for a setting's shown values, e.g. "0.03, 150" before "0.1, 50": each part as a number where it
+    is one."""
+    return [float(part) if part.replace(".", "", 1).isdigit() else part for part in value.split(", ")]
+
+
 def study_change_pairs(row: pd.Series, start: dict) -> list[tuple[str, str, str]]:
     """(column, name, value) of each setting a study row changed from the start; [] for the start itself."""
     if row.get("model") == "baseline":
@@ -250,7 +257,7 @@ def study_cells(rows: pd.DataFrame, stage: str) -> pd.DataFrame:
 def study_panels(teachers: pd.DataFrame, students: pd.DataFrame) -> list[tuple[str, str, pd.DataFrame]]:
     """(title, stage, rows): the teachers, then the students of each machine's teachers. Each machine trained its
     own teachers (the same recipe, other rounding), so a student cell is compared with the start of its machine."""
-    machine = students.teacher_device.map(lambda device: "GPU" if device.startswith("NVIDIA") else "CPU")
+    machine = students.device.map(lambda device: "GPU" if device.startswith("NVIDIA") else "CPU")
     return [("teacher", "teacher", teachers)] + [
         (f"students of {name}-trained teachers", "students", rows)
         for name, rows in students.groupby(machine, sort=False)
@@ -274,7 +281,12 @@ def study_markdown(teachers: pd.DataFrame, students: pd.DataFrame) -> str:
 
 
 def study_devices(teachers: pd.DataFrame, students: pd.DataFrame) -> str:
-    return "; ".join(sorted(set(teachers.device) | set(students.device)))
+    return "; ".join(sorted({without_simd(device) for device in set(teachers.device) | set(students.device)}))
+
+
+def without_simd(device: str) -> str:
+    """E.g. "AMD EPYC, 2 threads": a CPU's SIMD level is long and the same on every row (REPRODUCE names it once)."""
+    return re.sub(r" \(AVX[^)]*\)", "", device)
 
 
 def study_ablation_markdown(teachers: pd.DataFrame, students: pd.DataFrame) -> str:
@@ -293,7 +305,7 @@ def study_ablation_markdown(teachers: pd.DataFrame, students: pd.DataFrame) -> s
         at_start = errors(means.val_errors[means.factor == ""].mean())
         for (columns, factor), tried in means[means.factor != ""].groupby(["columns", "factor"], sort=False):
             begun = ", ".join(shown_setting(start[c]) for c in columns.split(", ") if c in start)
-            tried = tried.sort_values("value", key=lambda v: pd.to_numeric(v, errors="coerce"))
+            tried = tried.iloc[sorted(range(len(tried)), key=lambda i: numbers_first(tried.value.iloc[i]))]
             values = "; ".join(f"{v}: {errors(e)}" for v, e in zip(tried.value, tried.val_errors))
             shown_title, title = title, ""  # once per panel: the rows below it belong to it
             begun = f"{begun}: {at_start}" if begun else "—"

@@ -89,17 +89,18 @@ def read_csv(path: Path, required: list[str]) -> pd.DataFrame | None:
 
 
 def study_rows(results: Path) -> tuple[pd.DataFrame, pd.DataFrame] | None:
-    """The validation study's teachers and students (results/mnist/study), or None if it has not run."""
-    folder, required = results / "mnist" / "study", ["model", "seed", "val_errors"]
+    """The validation study's teachers and students (results/mnist/study), or None if it has not run. A student's
+    teacher is the one its command names (--teacher-epochs; without it, the study's start), trained on the machine
+    the student ran on: a cached teacher is read, not logged again, so the rows' order says nothing."""
+    folder, required = results / "mnist" / "study", ["model", "seed", "val_errors", "command", "device"]
     rows = read_csv(folder / "distillation_tuning.csv", required)
     if rows is None:
         return None
     teachers = pd.concat([rows[rows.model == "teacher"], read_csv(folder / "teacher_tuning.csv", required)])
-    # a student learnt from the teacher logged last before it for its seed (tune.py logs, or finds, it first)
-    is_teacher = rows.model == "teacher"
-    teachers_column = {name: rows[column].where(is_teacher).groupby(rows.seed).ffill()[~is_teacher]
-                       for name, column in (("teacher_epochs", "epochs"), ("teacher_device", "device"))}  # fmt: skip
-    return teachers, rows[~is_teacher].assign(**teachers_column)
+    students = rows[rows.model != "teacher"]
+    named = students.command.str.extract(r"--teacher-epochs (\d+)")[0].astype(float)
+    teacher_epochs = named.fillna(tables.STUDY_START["students"]["teacher_epochs"]).astype(int)
+    return teachers, students.assign(teacher_epochs=teacher_epochs)
 
 
 def fp32_bf16_lines(errors: pd.DataFrame, kl: pd.DataFrame | None = None) -> list[str]:
@@ -182,8 +183,7 @@ def wall_times_markdown(results: Path) -> str:
         table = read_csv(path, ["command", "wall_minutes", "device", "git_commit"])
         precision = table.get("precision", pd.Series(index=table.index, dtype=object))
         for r, p in zip(table.itertuples(), precision):
-            # the CPU's SIMD level is long and the same on every row: REPRODUCE's introduction names it once
-            device = re.sub(r" \(AVX[^)]*\)", "", r.device if pd.isna(p) else f"{r.device}, {p}")
+            device = tables.without_simd(r.device if pd.isna(p) else f"{r.device}, {p}")
             command = shown(r.command).removeprefix("python replicate/")  # the header says it once
             lines.append(f"| `{command}` | {device} | {r.wall_minutes:.1f} |")  # commit: in the CSV
     return "\n".join(lines) + "\n"
@@ -392,7 +392,7 @@ def plot_study(study: tuple[pd.DataFrame, pd.DataFrame] | None) -> plt.Figure | 
         labels = [change.replace(" (departs from §3)", "*") or "start" for change in cells.change]
         ax.set_yticks(range(len(cells)), labels, fontsize=7)
         ax.set_xlabel("validation errors (of 10,000)")
-        ax.set_title(f"{title}: one change at a time\n(bar: mean; dots: seeds)", fontsize=8)
+        ax.set_title(f"{title}\none change at a time (bar: mean; dots: seeds)", fontsize=8)
     return fig
 
 

@@ -249,8 +249,8 @@ def test_the_study_table_names_each_change_and_compares_it_with_its_machines_sta
     )
     student = {"model": "distilled", "temperature": 20.0, "hard_weight": 0.1, "cfg_lr": 0.1, "epochs": 50,
                "cfg_batch_size": 100, "soft_term": "soft_loss", "jittered_copies": float("nan"),
-               "device": "NVIDIA (test)", "teacher_device": "NVIDIA (test)"}  # fmt: skip
-    on_cpu = {**student, "device": "CPU (test), 1 threads", "teacher_device": "CPU (test), 2 threads"}
+               "device": "NVIDIA (test)"}  # fmt: skip
+    on_cpu = {**student, "device": "CPU (test), 1 threads"}
     students = pd.DataFrame(
         [{**student, "seed": 0, "val_errors": 110}, {**student, "temperature": 8.0, "seed": 0, "val_errors": 100},
          {**student, "soft_term": "logit_matching_loss", "seed": 0, "val_errors": 120},
@@ -280,6 +280,24 @@ def test_the_study_table_names_each_change_and_compares_it_with_its_machines_sta
     cpu_panel = text.split("students of CPU-trained teachers")[1]
     assert "| start (the recipe before the study) | 130 | 130.0 |  |" in cpu_panel
     assert "| T 8 | 128 | 128.0 | -2.0 |" in cpu_panel
+
+
+def test_a_study_student_learns_from_the_teacher_its_command_names_whatever_the_rows_order(tmp_path):
+    study = tmp_path / "mnist" / "study"
+    study.mkdir(parents=True)
+    tune = "python replicate/tune.py --preset paper --seeds 0 --students"
+    rows = [  # a 300-epoch teacher logged last; the next student read the 150-epoch one from the cache
+        {"model": "teacher", "epochs": 300, "command": f"{tune} --teacher-epochs 300"},
+        {"model": "distilled", "epochs": 150, "command": f"{tune} --teacher-epochs 150 --lr 0.01"},
+        {"model": "distilled", "epochs": 150, "command": f"{tune} --teacher-epochs 300 --lr 0.03"},
+        {"model": "distilled", "epochs": 50, "command": "python replicate/tune.py --seeds 0"},  # the preset's teacher
+    ]
+    rows = [{**row, "seed": 0, "val_errors": 100, "device": "CPU (test)"} for row in rows]
+    pd.DataFrame(rows).to_csv(study / "distillation_tuning.csv", index=False)
+    pd.DataFrame(rows[:1]).to_csv(study / "teacher_tuning.csv", index=False)
+    teachers, students = load_script("figures").study_rows(tmp_path)
+    assert students.teacher_epochs.tolist() == [150, 300, 150]
+    assert teachers.epochs.tolist() == [300, 300]
 
 
 def test_the_share_kept_counts_errors_and_accuracies_alike():

@@ -49,7 +49,9 @@ students() {  # each factor varied alone around T = 20, hard weight 0.1, lr 0.1,
     for epochs in 100 150; do students_of_150 --lr 0.03 --epochs "$epochs"; done   # longer, at the lower lr
     students_of_150 --hard-weight -1 --lr 0.03 --epochs 150   # the student alone on that schedule too
     students_of_150 --lr 0.03 --epochs 150 --temperature 8    # around that schedule: the best T above,
-    students_of_150 --lr 0.01 --epochs 150                    # and a lower lr still
+    students_of_150 --lr 0.01 --epochs 150                    # a lower lr still,
+    students_of_150 --lr 0.03 --epochs 150 --hard-weight 0.03 # the best hard weight above,
+    students_of_150 --lr 0.03 --epochs 150 --batch-size 50    # and smaller batches (twice the steps)
 }
 
 students_of_300() {  # does the longer-trained teacher teach better? (its students: the study's recipe, the headline's)

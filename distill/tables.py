@@ -226,10 +226,16 @@ def shown_setting(value) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def numbers_first(value: str) -> list:
+def numbers_first(value: str) -> list[tuple]:
     """A sort key for a setting's shown values, e.g. "0.03, 150" before "0.1, 50": each part as a number where it
-    is one."""
-    return [float(part) if part.replace(".", "", 1).isdigit() else part for part in value.split(", ")]
+    is one, and numbers before words."""
+    key = []
+    for part in value.split(", "):
+        try:
+            key.append((0, float(part), ""))
+        except ValueError:
+            key.append((1, 0.0, part))
+    return key
 
 
 def study_change_pairs(row: pd.Series, start: dict) -> list[tuple[str, str, str]]:
@@ -257,7 +263,7 @@ def study_cells(rows: pd.DataFrame, stage: str) -> pd.DataFrame:
 def study_panels(teachers: pd.DataFrame, students: pd.DataFrame) -> list[tuple[str, str, pd.DataFrame]]:
     """(title, stage, rows): the teachers, then the students of each machine's teachers. Each machine trained its
     own teachers (the same recipe, other rounding), so a student cell is compared with the start of its machine."""
-    machine = students.device.map(lambda device: "GPU" if device.startswith("NVIDIA") else "CPU")
+    machine = students.device.map(lambda device: "GPU" if str(device).startswith("NVIDIA") else "CPU")
     return [("teacher", "teacher", teachers)] + [
         (f"students of {name}-trained teachers", "students", rows)
         for name, rows in students.groupby(machine, sort=False)

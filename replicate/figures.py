@@ -91,14 +91,22 @@ def read_csv(path: Path, required: list[str]) -> pd.DataFrame | None:
 def study_rows(results: Path) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     """The validation study's teachers and students (results/mnist/study), or None if it has not run. A student's
     teacher is the one its command names (--teacher-epochs; without it, the study's start), trained on the machine
-    the student ran on: a cached teacher is read, not logged again, so the rows' order says nothing."""
-    folder, required = results / "mnist" / "study", ["model", "seed", "val_errors", "command", "device"]
-    rows = read_csv(folder / "distillation_tuning.csv", required)
+    the student ran on. The rows' order says nothing: a cached teacher's row is logged only by the first command
+    that reads it in a folder. A teacher retrained with the same settings and seed counts once (its latest row)."""
+    path = results / "mnist" / "study" / "distillation_tuning.csv"
+    required = ["model", "seed", "val_errors", "command", "device"]
+    rows = read_csv(path, required)
     if rows is None:
         return None
-    teachers = pd.concat([rows[rows.model == "teacher"], read_csv(folder / "teacher_tuning.csv", required)])
+    teachers = pd.concat([rows[rows.model == "teacher"], read_csv(path.with_name("teacher_tuning.csv"), required)])
+    settings = ["seed", "device", "epochs", *tables.STUDY_START["teacher"]]
+    teachers = teachers.drop_duplicates([c for c in dict.fromkeys(settings) if c in teachers], keep="last")
     students = rows[rows.model != "teacher"]
-    named = students.command.str.extract(r"--teacher-epochs (\d+)")[0].astype(float)
+    other_teacher = students.command.str.contains(r"--teacher-(?!epochs|precision)")
+    if other_teacher.any():
+        command = students.command[other_teacher].iloc[0]
+        fail(f"{path}: '{command}' changes its teacher in more than epochs, which the study's tables do not show.")
+    named = students.command.str.extract(r"--teacher-epochs[= ](\d+)")[0].astype(float)
     teacher_epochs = named.fillna(tables.STUDY_START["students"]["teacher_epochs"]).astype(int)
     return teachers, students.assign(teacher_epochs=teacher_epochs)
 

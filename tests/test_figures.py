@@ -295,9 +295,14 @@ def test_a_study_student_learns_from_the_teacher_its_command_names_whatever_the_
     rows = [{**row, "seed": 0, "val_errors": 100, "device": "CPU (test)"} for row in rows]
     pd.DataFrame(rows).to_csv(study / "distillation_tuning.csv", index=False)
     pd.DataFrame(rows[:1]).to_csv(study / "teacher_tuning.csv", index=False)
-    teachers, students = load_script("figures").study_rows(tmp_path)
+    figures = load_script("figures")
+    teachers, students = figures.study_rows(tmp_path)
     assert students.teacher_epochs.tolist() == [150, 300, 150]
-    assert teachers.epochs.tolist() == [300, 300]
+    assert teachers.epochs.tolist() == [300]  # logged in both files: one teacher, counted once
+    rows.append({**rows[1], "command": f"{tune} --teacher-max-norm 3.873"})  # a teacher the tables cannot name
+    pd.DataFrame(rows).to_csv(study / "distillation_tuning.csv", index=False)
+    with pytest.raises(SystemExit):
+        figures.study_rows(tmp_path)
 
 
 def test_the_share_kept_counts_errors_and_accuracies_alike():

@@ -46,7 +46,7 @@ students() {  # each factor varied alone around T = 20, hard weight 0.1, lr 0.1,
     students_of_150 --epochs 50 --jittered-copies 9     # diagnostic only: departs from §3
     students_of_150 --hard-weight -1 --epochs 40   # the student alone at the headline's budget
     students_of_150 --hard-weight 0.03 --lr 0.03 --epochs 50   # the two best single changes together
-    for epochs in 100 150; do students_of_150 --lr 0.03 --epochs "$epochs"; done   # longer, at the lower lr
+    for epochs in 100 150 200; do students_of_150 --lr 0.03 --epochs "$epochs"; done   # longer, at the lower lr
     students_of_150 --hard-weight -1 --lr 0.03 --epochs 150   # the student alone on that schedule too
     students_of_150 --lr 0.03 --epochs 150 --temperature 8    # around that schedule: the best T above,
     students_of_150 --lr 0.01 --epochs 150                    # a lower lr still,

@@ -154,7 +154,7 @@ def temperature_markdown(runs: pd.DataFrame, preset: str, with_verdict: bool = T
     def line(label: str, cells: pd.DataFrame) -> str:
         return f"| {label} | " + " | ".join(mean_sd(cells[cells.hidden == h].test_errors) for h in widths) + " |"
 
-    lines = ["| T | " + " | ".join(f"{h} (test errors)" for h in widths) + " |", "|---:|" + "---:|" * len(widths)]
+    lines = ["| T | " + " | ".join(widths) + " |", "|---:|" + "---:|" * len(widths)]
     lines.append(line("student alone", rows[rows.model == "baseline"]))
     distilled = rows[(rows.model == "distilled") & (rows.test_errors < COLLAPSED_ERRORS)]  # collapsed: named below
     temperatures = distilled.temperature.astype(float)
@@ -250,14 +250,15 @@ def study_change_pairs(row: pd.Series, start: dict) -> list[tuple[str, str, str]
 
 
 def study_cells(rows: pd.DataFrame, stage: str) -> pd.DataFrame:
-    """One line per cell of the study: its change from the start, errors per seed, mean, and mean − start's."""
-    # what each row changed from the start, e.g. "T 8" or "epochs 300"; "" for the start itself
-    changes = lambda row: ", ".join(f"{name} {value}" for _, name, value in study_change_pairs(row, STUDY_START[stage]))
-    rows = rows.assign(change=rows.apply(changes, axis=1)).sort_values("seed")
-    cells = rows.groupby("change", sort=False).val_errors.agg(["mean", "count", errors_or_diverged])
-    cells.columns = ["mean", "n", "per_seed"]
-    cells = cells.assign(difference=cells["mean"] - cells["mean"].get("", float("nan"))).reset_index()
-    return cells.assign(order=cells.change != "").sort_values(["order", "mean"]).drop(columns="order")
+    """One line per cell of the study: the settings it changed from the start (``columns``; their names, ``factor``;
+    their shown values, ``value``; both, ``change``, e.g. "lr 0.03, epochs 150"; all "" for the start itself), its
+    validation errors per seed in seed order (nan: diverged) and their mean."""
+    pairs = rows.apply(study_change_pairs, axis=1, start=STUDY_START[stage])
+    joined = lambda i: pairs.map(lambda p: ", ".join(pair[i] for pair in p))
+    change = pairs.map(lambda p: ", ".join(f"{name} {value}" for _, name, value in p))
+    rows = rows.assign(columns=joined(0), factor=joined(1), value=joined(2), change=change)
+    cells = rows.sort_values("seed", kind="stable").groupby(["columns", "factor", "value", "change"], sort=False)
+    return cells.val_errors.agg(mean="mean", per_seed=list).reset_index()
 
 
 def study_panels(teachers: pd.DataFrame, students: pd.DataFrame) -> list[tuple[str, str, pd.DataFrame]]:
@@ -270,54 +271,40 @@ def study_panels(teachers: pd.DataFrame, students: pd.DataFrame) -> list[tuple[s
     ]
 
 
-def study_markdown(teachers: pd.DataFrame, students: pd.DataFrame) -> str:
-    """The validation study: one table per panel, each cell against its start (validation errors of 10,000)."""
-    parts = []
-    for title, stage, rows in study_panels(teachers, students):
-        header = f"| {title}: change from the start | validation errors per seed | mean | vs start |"
-        lines = [header, "|---|---|---:|---:|"]
-        for cell in study_cells(rows, stage).itertuples():
-            name = cell.change or "start (the recipe before the study)"
-            difference = "" if cell.change == "" or math.isnan(cell.mean) else f"{cell.difference:+.1f}"
-            mean = "—" if math.isnan(cell.mean) else f"{cell.mean:.1f}"
-            lines.append(f"| {name} | {cell.per_seed} | {mean} | {difference} |")
-        parts.append("\n".join(lines) + "\n")
-    header = f"Validation errors (last 10,000 training images); {study_devices(teachers, students)}.\n\n"
-    return header + "\n".join(parts)
-
-
-def study_devices(teachers: pd.DataFrame, students: pd.DataFrame) -> str:
-    return "; ".join(sorted({without_simd(device) for device in set(teachers.device) | set(students.device)}))
-
-
 def without_simd(device: str) -> str:
     """E.g. "AMD EPYC, 2 threads": a CPU's SIMD level is long and the same on every row (REPRODUCE names it once)."""
     return re.sub(r" \(AVX[^)]*\)", "", device)
 
 
-def study_ablation_markdown(teachers: pd.DataFrame, students: pd.DataFrame) -> str:
-    """The study in short: per factor, its value at the start and the values tried, each with its mean validation
-    errors (of 10,000; over seeds), and the value the paper preset kept."""
-    devices = study_devices(teachers, students)
-    lines = [f"Mean validation errors over seeds (last 10,000 training images); {devices}.\n"]
+def study_markdown(teachers: pd.DataFrame, students: pd.DataFrame) -> str:
+    """The validation study: per panel its start's validation errors (of 10,000; the mean over seeds, then each seed's);
+    per factor, its value at the start, the values tried with their errors, and the value the paper preset kept."""
+    devices = "; ".join(sorted({without_simd(device) for device in set(teachers.device) | set(students.device)}))
+    lines = [f"Validation errors, mean (per seed), on the last 10,000 training images; {devices}.\n"]
     lines += ["| models | factor | start | tried | kept |", "|---|---|---|---|---|"]
-    errors = lambda mean: errors_or_diverged([mean], digits=1)
     for title, stage, rows in study_panels(teachers, students):
-        start, kept = STUDY_START[stage], kept_settings()[stage]
-        pairs = rows.apply(study_change_pairs, axis=1, start=start)
-        joined = lambda i: pairs.map(lambda p: ", ".join(pair[i] for pair in p))
-        means = rows.assign(columns=joined(0), factor=joined(1), value=joined(2))
-        means = means.groupby(["columns", "factor", "value"], sort=False).val_errors.mean().reset_index()
-        at_start = errors(means.val_errors[means.factor == ""].mean())
-        for (columns, factor), tried in means[means.factor != ""].groupby(["columns", "factor"], sort=False):
-            begun = ", ".join(shown_setting(start[c]) for c in columns.split(", ") if c in start)
+        start, kept, cells = STUDY_START[stage], kept_settings()[stage], study_cells(rows, stage)
+        at_start = " ".join(cells_errors(cells[cells.factor == ""])) or "not run"
+        title = f"{title}; start: {at_start}"
+        for (columns, factor), tried in cells[cells.factor != ""].groupby(["columns", "factor"], sort=False):
+            begun = ", ".join(shown_setting(start[c]) for c in columns.split(", ") if c in start) or "—"
             tried = tried.iloc[sorted(range(len(tried)), key=lambda i: numbers_first(tried.value.iloc[i]))]
-            values = "; ".join(f"{v}: {errors(e)}" for v, e in zip(tried.value, tried.val_errors))
-            shown_title, title = title, ""  # once per panel: the rows below it belong to it
-            begun = f"{begun}: {at_start}" if begun else "—"
+            values = "; ".join(f"{value}: {errors}" for value, errors in zip(tried.value, cells_errors(tried)))
             adopted = ", ".join(shown_setting(kept[c]) for c in columns.split(", "))
-            lines.append(f"| {shown_title} | {factor} | {begun} | {values} | {adopted} |")
+            lines.append(f"| {title} | {factor} | {begun} | {values} | {adopted} |")
+            title = ""  # once per panel: the rows below it belong to it
     return "\n".join(lines) + "\n"
+
+
+def cells_errors(cells: pd.DataFrame) -> list[str]:
+    """E.g. "104.5 (109, 100)" for each cell: its mean validation errors and each seed's; "diverged (2 seeds)" for a
+    cell whose every seed diverged."""
+    return [
+        f"diverged ({len(per_seed)} seed{'s' * (len(per_seed) > 1)})"
+        if math.isnan(mean)
+        else f"{mean:.1f} ({errors_or_diverged(per_seed)})"
+        for mean, per_seed in zip(cells["mean"], cells.per_seed)
+    ]
 
 
 def kept_share(alone: float, better: float, distilled: float) -> float:

@@ -389,12 +389,14 @@ def plot_study(study: tuple[pd.DataFrame, pd.DataFrame] | None) -> plt.Figure | 
     panels = tables.study_panels(*study)
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.8))
     for ax, (title, stage, rows) in zip(axes, panels):
-        cells = tables.study_cells(rows, stage).iloc[::-1]  # the start on top
+        cells = tables.study_cells(rows, stage)  # sorted so that the start is on top, the diverged at the bottom
+        cells = cells.assign(order=cells.factor != "").sort_values(
+            ["order", "mean"], ascending=False, na_position="first"
+        )
         for y, cell in enumerate(cells.itertuples()):
-            errors = [float(e) for e in cell.per_seed.split(", ") if e != "diverged"]
-            ax.scatter(errors, [y] * len(errors), color="black", s=10, zorder=3)
+            ax.scatter(cell.per_seed, [y] * len(cell.per_seed), color="black", s=10, zorder=3)  # nan: not drawn
             ax.plot([cell.mean] * 2, [y - 0.3, y + 0.3], color=BLUE, lw=2)
-        start = cells["mean"][cells.change == ""]
+        start = cells["mean"][cells.factor == ""]
         if len(start):
             ax.axvline(start.iloc[0], color="#999999", ls=":", lw=1)
         labels = [change.replace(" (departs from §3)", "*") or "start" for change in cells.change]
@@ -552,7 +554,7 @@ def main(argv=None) -> int:
     if reproduce.exists():
         documents[reproduce] = replace_blocks(reproduce.read_text(), {
             "reproduce-mnist": summary,
-            "reproduce-study": study_table if study is None else tables.study_ablation_markdown(*study),
+            "reproduce-study": study_table,
             "reproduce-quick": tables.preset_summary(runs, "quick"),
             "reproduce-transfer": tables.transfer_markdown(runs, preset, brief=True),  # SUMMARY: every extra
             "reproduce-temperature": tables.temperature_markdown(runs, preset, with_verdict=False),

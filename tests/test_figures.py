@@ -239,7 +239,7 @@ def test_logged_commands_are_shown_without_the_data_folder_of_the_machine_that_r
 
 def test_the_study_table_names_each_change_and_compares_it_with_its_machines_start():
     from distill.presets import PAPER
-    from distill.tables import study_ablation_markdown, study_markdown
+    from distill.tables import study_cells, study_markdown
 
     base = {"model": "teacher", "epochs": 150, "cfg_lr": 0.05, "cfg_max_norm": 3.5, "cfg_momentum": 0.9,
             "cfg_momentum_ramp": 0, "device": "GPU (test)"}  # fmt: skip
@@ -261,25 +261,22 @@ def test_the_study_table_names_each_change_and_compares_it_with_its_machines_sta
          {**on_cpu, "seed": 0, "val_errors": 130}, {**on_cpu, "temperature": 8.0, "seed": 0, "val_errors": 128}]
     )  # fmt: skip
     text = study_markdown(teachers, students)
-    assert "| start (the recipe before the study) | 78, 72 | 75.0 |  |" in text
-    assert "| epochs 300 | 67, 70 | 68.5 | -6.5 |" in text  # per seed in seed order
-    assert "| T 8 | 100 | 100.0 | -10.0 |" in text
-    assert "| lr 0.3 | diverged | — |  |" in text
-    assert "| soft term logit matching (§2.1) | 120 | 120.0 | +10.0 |" in text
-    assert "| epochs 5, jittered copies 9 (departs from §3) | 90 | 90.0 | -20.0 |" in text
-    assert "| student alone (labels only), lr, epochs 0.1, 50 | 150 | 150.0 | +40.0 |" in text
-    short = study_ablation_markdown(teachers, students)
     # the last column: what the paper preset kept, read from it
     teacher, distilled, alone = (PAPER.teacher.train, PAPER.headline_distilled.train, PAPER.headline_baseline.train)
-    assert f"| teacher | epochs | 150: 75.0 | 300: 68.5 | {teacher.epochs} |" in short
-    gpu_rows = short.split("| students of GPU-trained teachers |")[1].split("| students of CPU")[0]
-    assert f"|  | lr | 0.1: 110.0 | 0.3: diverged | {distilled.lr:g} |" in gpu_rows  # a panel is named once
-    assert f"| student alone (labels only), lr, epochs | — | 0.1, 50: 150.0 | {alone.lr:g}, {alone.epochs} |" in short
-    assert f"| students of CPU-trained teachers | T | 20: 130.0 | 8: 128.0 | {PAPER.temperature:g} |" in short
+    # per seed in seed order; the start's errors once, on the panel's first line
+    assert f"| teacher; start: 75.0 (78, 72) | epochs | 150 | 300: 68.5 (67, 70) | {teacher.epochs} |" in text
+    gpu_rows = text.split("| students of GPU-trained teachers")[1].split("| students of CPU")[0]
+    assert f"|  | lr | 0.1 | 0.3: diverged (1 seed) | {distilled.lr:g} |" in gpu_rows  # panel named once
+    assert "| soft term | T²·KL (§2) | logit matching (§2.1): 120.0 (120) |" in gpu_rows
+    assert "| epochs, jittered copies | 50, 0 | 5, 9 (departs from §3): 90.0 (90) |" in gpu_rows
+    assert (
+        f"| student alone (labels only), lr, epochs | — | 0.1, 50: 150.0 (150) | {alone.lr:g}, {alone.epochs} |" in text
+    )
     # the CPU's teachers differ from the GPU's: their students are compared with the CPU's own start
-    cpu_panel = text.split("students of CPU-trained teachers")[1]
-    assert "| start (the recipe before the study) | 130 | 130.0 |  |" in cpu_panel
-    assert "| T 8 | 128 | 128.0 | -2.0 |" in cpu_panel
+    cpu_panel = text.split("| students of CPU-trained teachers")[1]
+    assert f"; start: 130.0 (130) | T | 20 | 8: 128.0 (128) | {PAPER.temperature:g} |" in cpu_panel
+    cells = study_cells(students[students.device == "NVIDIA (test)"], "students")
+    assert cells.change.tolist()[:3] == ["", "T 8", "soft term logit matching (§2.1)"]  # the figure's labels
 
 
 def test_a_study_student_learns_from_the_teacher_its_command_names_whatever_the_rows_order(tmp_path):

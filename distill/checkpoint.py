@@ -48,7 +48,6 @@ class StageCheckpoint:
         return state
 
     def save(self, state: dict) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(self.path, lambda f: torch.save({**state, "fingerprint": self.fingerprint}, f))
 
 
@@ -73,14 +72,14 @@ class Checkpoints:
             self.folder.rmdir()
 
 
-def _differences(saved: str | None, wanted: str, shown: int = 3) -> str:
-    """The first few settings in which two fingerprints differ, as 'name: saved → wanted'."""
+def _differences(saved: str | None, wanted: str) -> str:
+    """The first three settings in which two fingerprints differ, as 'name: saved → wanted'."""
     if saved is None:
         return "no configuration stored"
     old, new = _flatten(json.loads(saved)), _flatten(json.loads(wanted))
     keys = sorted(old.keys() | new.keys(), key=lambda k: (k.endswith("_sum"), k))  # checksums say least: last
     changed = [f"{k}: {old.get(k)} → {new.get(k)}" for k in keys if old.get(k) != new.get(k)]
-    return ", ".join(changed[:shown]) + (", …" if len(changed) > shown else "")
+    return ", ".join(changed[:3]) + (", …" if len(changed) > 3 else "")
 
 
 def _flatten(settings: dict, prefix: str = "") -> dict:

@@ -71,14 +71,12 @@ def provenance(device: torch.device) -> dict:
 
 
 def append_rows(path: Path, rows: list[dict]) -> None:
-    """Append ``rows`` to the CSV at ``path``, creating it with a header if needed; earlier rows are kept. A row is
-    either wholly in the file or not at all, even if the process is killed or the power fails mid-write: the whole new
-    file is written next to the old one, synced to disk, then renamed over it (the files are small). A ``.tmp`` left by
-    a killed writer is simply overwritten. New columns widen the file."""
+    """Append ``rows`` to the CSV at ``path``, creating it with a header if needed; earlier rows are kept and new
+    columns widen the file. The whole file is rewritten atomically (the files are small): a row is either wholly in it
+    or not at all, even if the process is killed or the power fails mid-write."""
     if not rows:
         return
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)  # before it is locked
     with _locked(path.parent) as folder:
         old_columns, old_rows = [], []
         if path.exists():
@@ -96,9 +94,10 @@ def append_rows(path: Path, rows: list[dict]) -> None:
 
 
 def write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
-    """``write(file)`` to a temporary file beside ``path``, flushed to disk, then renamed over ``path``:
-    a crash or power cut leaves the old file or the new one, never half of one."""
+    """``write(file)`` to a temporary file beside ``path`` (its folder created if need be), flushed to disk, then
+    renamed over ``path``: a crash or power cut leaves the old file or the new one, never half of one."""
     temporary = path.with_name(path.name + ".tmp")
+    path.parent.mkdir(parents=True, exist_ok=True)
     try:
         with open(temporary, "wb") as f:
             write(f)

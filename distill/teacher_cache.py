@@ -37,7 +37,6 @@ def split_fingerprint(split: Split) -> dict:
 
 def save_teacher(path: Path, key: str, model: torch.nn.Module, row: dict) -> None:
     """Weights, the key they answer to, and the teacher's runs.csv row (its errors and provenance)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(path, lambda f: torch.save({"key": key, "state_dict": model.state_dict(), "row": row}, f))
 
 

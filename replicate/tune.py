@@ -44,15 +44,8 @@ from distill.run import Run
 from distill.train import predict_logits
 
 VALIDATION = 10_000
-
-
-TEACHER_AXES = {  # flag -> the teacher's TrainConfig field it sweeps
-    "--teacher-lr": "lr",
-    "--teacher-epochs": "epochs",
-    "--teacher-max-norm": "max_norm",
-    "--teacher-momentum": "momentum",
-    "--teacher-momentum-ramp": "momentum_ramp",
-}
+# the teacher's TrainConfig fields that --teacher-lr, --teacher-max-norm, ... sweep, and their types
+TEACHER_AXES = {"lr": float, "epochs": int, "max_norm": float, "momentum": float, "momentum_ramp": int}
 SOFT_TERMS = {"kl": soft_loss, "logits": logit_matching_loss}  # §2's soft term, and its high-T limit (§2.1)
 
 
@@ -60,25 +53,22 @@ def main(argv=None) -> int:
     parser = ScriptParser(__doc__, __file__)
     add_common_arguments(parser, MNIST_PRESETS, default_out="results/mnist/tuning", resumable=False, sweep=True)
     parser.set_defaults(preset="quick")
-    for flag, field in TEACHER_AXES.items():
-        kind = int if field in ("epochs", "momentum_ramp") else float
-        parser.add_argument(flag, type=kind, nargs="+", help=f"sweep the teacher's {field} instead of students")
-    parser.add_argument(
+    add = parser.add_argument
+    for field, kind in TEACHER_AXES.items():
+        flag = "--teacher-" + field.replace("_", "-")
+        add(flag, type=kind, nargs="+", help=f"sweep the teacher's {field} instead of students")
+    add(
         "--students",
         action="store_true",
         help="sweep students even though --teacher-* flags are given: one value each, the teacher they learn from",
     )
-    parser.add_argument("--lr", type=float, nargs="+", default=[0.1], help="students' peak learning rates")
-    parser.add_argument(
-        "--hard-weight", type=float, nargs="+", default=[0.1], help="hard-term weights in [0, 1]; < 0: labels only"
-    )
-    parser.add_argument("--temperature", type=float, nargs="+", default=[20.0], help="temperatures")
-    parser.add_argument("--batch-size", type=int, nargs="+", default=[100], help="batch sizes")
-    parser.add_argument("--epochs", type=int, nargs="+", default=[30], help="student epochs")
-    parser.add_argument(
-        "--soft-term", choices=SOFT_TERMS, nargs="+", default=["kl"], help="kl: T²·KL(p‖q) (§2); logits: §2.1's limit"
-    )
-    parser.add_argument(
+    add("--lr", type=float, nargs="+", default=[0.1], help="students' peak learning rates")
+    add("--hard-weight", type=float, nargs="+", default=[0.1], help="hard-term weights in [0, 1]; < 0: labels only")
+    add("--temperature", type=float, nargs="+", default=[20.0], help="temperatures")
+    add("--batch-size", type=int, nargs="+", default=[100], help="batch sizes")
+    add("--epochs", type=int, nargs="+", default=[30], help="student epochs")
+    add("--soft-term", choices=SOFT_TERMS, nargs="+", default=["kl"], help="kl: T²·KL(p‖q) (§2); logits: §2.1's limit")
+    add(
         "--jittered-copies",
         type=int,
         nargs="+",
@@ -86,10 +76,8 @@ def main(argv=None) -> int:
         help="distil on the training images plus this many jittered copies, in as many SGD steps "
         "(a diagnostic that departs from §3; default 0)",
     )
-    parser.add_argument(
-        "--ensemble", action="store_true", help="students learn from an ensemble of 10 students alone (§4)"
-    )
-    parser.add_argument(
+    add("--ensemble", action="store_true", help="students learn from an ensemble of 10 students alone (§4)")
+    add(
         "--teacher-precision",
         choices=PRECISIONS,
         default="auto",
@@ -102,8 +90,7 @@ def main(argv=None) -> int:
         parser.error(f"--hard-weight values must be at most 1 (or < 0 for labels only), got {args.hard_weight}")
     if min(args.jittered_copies) < 0:
         parser.error(f"--jittered-copies values must be >= 0, got {args.jittered_copies}")
-    teacher_axes = {field: getattr(args, flag[2:].replace("-", "_")) for flag, field in TEACHER_AXES.items()}
-    teacher_axes = {field: values for field, values in teacher_axes.items() if values}
+    teacher_axes = {field: values for field in TEACHER_AXES if (values := getattr(args, f"teacher_{field}"))}
     if args.ensemble and (teacher_axes or max(args.jittered_copies)):
         parser.error(
             "--ensemble combines with neither --teacher-* nor --jittered-copies: its members are students alone"
@@ -111,23 +98,23 @@ def main(argv=None) -> int:
     if args.students and any(len(values) > 1 for values in teacher_axes.values()):
         parser.error("--students learn from one teacher: give each --teacher-* flag a single value")
     data = setup(args)
-    teacher_precision = resolve_precisions(args.teacher_precision, data.train.images.device)
+    teacher_bf16 = resolve_precisions(args.teacher_precision, data.train.images.device) == "bf16"
     out, preset = Path(args.out), MNIST_PRESETS[args.preset]
     held_out = VALIDATION if preset.train_subset is None else preset.train_subset // 5  # smoke: a fifth
     train_split, val_split, _ = split_for_run(data, preset, validation=held_out)
-    students_teacher = preset.teacher.with_train(**{field: values[0] for field, values in teacher_axes.items()})
+    sweep_teachers = teacher_axes and not args.students
+    log = "teacher_tuning" if sweep_teachers else "distillation_tuning"
+    # what the students learn from: the teacher (with --students: of the --teacher-* values), or the ensemble's members
+    source = preset.baseline if args.ensemble else preset.teacher
+    teacher_stage = source.with_train(**{field: values[0] for field, values in teacher_axes.items()}, bf16=teacher_bf16)
 
     for seed in args.seeds:
-        if teacher_axes and not args.students:
-            run = Run(f"tune-{args.preset}", seed, train_split, val_split, "val", out, *["teacher_tuning"] * 2)
+        run = Run(f"tune-{args.preset}", seed, train_split, val_split, "val", out, log, log)
+        if sweep_teachers:
             for values in itertools.product(*teacher_axes.values(), args.precision):
                 changes = dict(zip(teacher_axes, values[:-1]), bf16=values[-1] == "bf16")
                 run.fit("teacher", preset.teacher.with_train(**changes), run.label_loss())
             continue
-        run = Run(f"tune-{args.preset}", seed, train_split, val_split, "val", out, *["distillation_tuning"] * 2)
-        teacher_stage = (preset.baseline if args.ensemble else students_teacher).with_train(
-            bf16=teacher_precision == "bf16"
-        )
         if args.ensemble:
             member_logits = use_ensemble(run, teacher_stage, 1.0, Path(args.cache_dir), retrain=False)
         else:

@@ -6,9 +6,6 @@ student, from the same initial weights and on the same batches, on T²·CE(p, q)
 Each model appends one row to runs.csv and its learning curve to epochs.csv as soon as it has finished.
 """
 
-from pathlib import Path
-
-from distill.checkpoint import Checkpoints
 from distill.data import Dataset, Split
 from distill.presets import MnistPreset
 from distill.run import Run
@@ -26,20 +23,11 @@ def split_for_run(data: Dataset, preset: MnistPreset, validation: int) -> tuple[
     return train_split, data.test, "test"
 
 
-def run_main(data: Dataset, preset: MnistPreset, preset_name: str, seeds: list[int], out: Path, validation: int = 0,
-             cache_dir: Path = Path("cache"), retrain_teacher: bool = False,
-             models: tuple[str, ...] = ("teacher", "baseline", "distilled"),
-             checkpoints: Checkpoints | None = None) -> list[dict]:  # fmt: skip
-    """Train (or load) the teacher, then baseline and distilled student, for each seed; return the rows."""
-    train_split, eval_split, eval_name = split_for_run(data, preset, validation)
-    baseline, distilled = preset.headline_baseline or preset.baseline, preset.headline_distilled or preset.distilled
-    rows = []
-    for seed in seeds:
-        run = Run(preset_name, seed, train_split, eval_split, eval_name, out, checkpoints=checkpoints)
-        run.use_teacher(preset.teacher, cache_dir, retrain_teacher)
-        if "baseline" in models:
-            run.fit("baseline", baseline, run.label_loss(), kl_temperature=preset.temperature)
-        if "distilled" in models:
-            run.distill(distilled, preset.temperature, preset.hard_weight)
-        rows += run.rows
-    return rows
+def run_main(run: Run, preset: MnistPreset, models: tuple[str, ...]) -> list[dict]:
+    """The students of ``models`` for one seed, after its teacher (``run.use_teacher``); return all the run's rows."""
+    if "baseline" in models:
+        baseline = preset.headline_baseline or preset.baseline
+        run.fit("baseline", baseline, run.label_loss(), kl_temperature=preset.temperature)
+    if "distilled" in models:
+        run.distill(preset.headline_distilled or preset.distilled, preset.temperature, preset.hard_weight)
+    return run.rows

@@ -81,9 +81,8 @@ PAPER = MnistPreset(
 
 QUICK = replace(PAPER, teacher=PAPER.teacher.with_train(epochs=40), baseline=STUDENT.with_train(epochs=20),
                 distilled=STUDENT.with_train(epochs=20), headline_baseline=None, headline_distilled=None)  # fmt: skip
-SMOKE = replace(PAPER, teacher=PAPER.teacher.with_train(epochs=2), baseline=STUDENT.with_train(epochs=2),
-                distilled=STUDENT.with_train(epochs=2), headline_baseline=None, headline_distilled=None,
-               train_subset=2000)  # fmt: skip
+SMOKE = replace(QUICK, teacher=PAPER.teacher.with_train(epochs=2), baseline=STUDENT.with_train(epochs=2),
+                distilled=STUDENT.with_train(epochs=2), train_subset=2000)  # fmt: skip
 
 MNIST_PRESETS = {"paper": PAPER, "quick": QUICK, "smoke": SMOKE}
 

@@ -158,7 +158,7 @@ class Run:
         log_once(self.runs_csv, [row])
         self.rows.append(row)
 
-    def checkpoint(self, model_name: str, stage: ModelStage, columns: dict, split: Split, kl_temperature, seed=None):
+    def checkpoint(self, model_name: str, stage: ModelStage, columns: dict, split: Split, kl_temperature, seed: int):
         """This stage's checkpoint, fingerprinted by everything that determines its training and its logs; None
         without a checkpoint folder. Deleted when the command has finished (Checkpoints.remove_used)."""
         if self.checkpoints is None:
@@ -173,8 +173,7 @@ class Run:
             "eval": {"name": self.eval_name, **split_fingerprint(self.eval_split)},
         }
         # its name tells it apart from the other stages of one command, e.g. main-paper-seed0-teacher-1200-1200
-        name = [self.experiment, self.preset_name, f"seed{self.seed if seed is None else seed}", model_name,
-                stage.columns()["hidden"]]  # fmt: skip
+        name = [self.experiment, self.preset_name, f"seed{seed}", model_name, stage.columns()["hidden"]]
         if "temperature" in columns:
             name.append(f"T{columns['temperature']:g}")
         name += [columns[key] for key in ("recipe", "data_share") if key in columns]

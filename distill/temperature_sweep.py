@@ -37,7 +37,7 @@ def run_temperature_sweep(run: Run, preset: MnistPreset) -> list[dict]:
 COLLAPSED_ERRORS = 5000  # half the test set wrong: the student died (all ReLUs off), it did not learn badly
 
 
-def verdict(rows: list[dict], column: str = "test_errors") -> list[str]:
+def verdict(rows: list[dict]) -> list[str]:
     """One plain sentence per width: best T, and whether the paper's claim for that size holds.
 
     "Significantly better" / "similar" use a rough two-standard-error rule: two cells' means differ when they are more
@@ -45,13 +45,13 @@ def verdict(rows: list[dict], column: str = "test_errors") -> list[str]:
     seed) and n_a, n_b their seeds. Students that collapsed to a constant prediction say nothing about T: they are left
     out, but named.
     """
-    collapsed = [r for r in rows if r["model"] == "distilled" and float(r[column]) >= COLLAPSED_ERRORS]
+    collapsed = [r for r in rows if r["model"] == "distilled" and float(r["test_errors"]) >= COLLAPSED_ERRORS]
     lines = []
     for hidden in dict.fromkeys(r["hidden"] for r in rows):
         seeds = defaultdict(list)  # T -> errors of each seed
         for r in rows:
             if r["hidden"] == hidden and r["model"] == "distilled" and r not in collapsed:
-                seeds[float(r["temperature"])].append(float(r[column]))
+                seeds[float(r["temperature"])].append(float(r["test_errors"]))
         if not seeds:
             continue
         means = {t: statistics.mean(v) for t, v in seeds.items()}
@@ -71,9 +71,8 @@ def verdict(rows: list[dict], column: str = "test_errors") -> list[str]:
         outside = {t: m for t, m in means.items() if t not in inside}
         high = {t: m for t, m in means.items() if t >= LARGE_STUDENT_FLAT_FROM}
         if sd == 0:
-            lines.append(text + "; one seed only, so no claim is judged.")
-            continue
-        if width <= 30 and inside and outside:
+            text += "; one seed only, so no claim is judged."
+        elif width <= 30 and inside and outside:
             t_in, t_out = min(inside, key=inside.get), min(outside, key=outside.get)
             lead, bound = outside[t_out] - inside[t_in], margin(t_in, t_out)
             text += (
@@ -93,7 +92,7 @@ def verdict(rows: list[dict], column: str = "test_errors") -> list[str]:
     for r in collapsed:
         seed = f" seed {r['seed']}" if "seed" in r else ""
         lines.append(
-            f"{r['hidden']} at T = {float(r['temperature']):g}{seed} collapsed ({float(r[column]):.0f} errors, "
+            f"{r['hidden']} at T = {float(r['temperature']):g}{seed} collapsed ({float(r['test_errors']):.0f} errors, "
             "over half the test set) and is left out above."
         )
     return lines

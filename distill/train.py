@@ -154,8 +154,7 @@ def sgd(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.SGD:
 
 
 def sgd_step(model: torch.nn.Module, optimizer, cfg: TrainConfig, lr: float, x: torch.Tensor, loss_fn) -> torch.Tensor:
-    """One step at learning rate ``lr``: forward (bf16 autocast if asked), ``loss_fn(logits)``, SGD, max-norm.
-    Also the step of benchmark.py's DataLoader pipeline, so that both pipelines time the same step."""
+    """Also the step of benchmark.py's DataLoader pipeline, so that both pipelines time the same step."""
     for group in optimizer.param_groups:
         group["lr"] = lr
     with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=cfg.bf16):

@@ -72,9 +72,9 @@ ONLY78 = TransferSetExperiment(
 TRANSFER_SET_EXPERIMENTS = {e.name: e for e in (OMIT3, ONLY78)}
 
 
-def transfer_mask(labels: torch.Tensor, kept_classes: tuple[int, ...]) -> torch.Tensor:
-    """True for the training images whose label is one of ``kept_classes``."""
-    return torch.isin(labels, torch.tensor(kept_classes, device=labels.device))
+def transfer_mask(labels: torch.Tensor, classes: tuple[int, ...]) -> torch.Tensor:
+    """True where the label is one of ``classes``: a transfer set's images, or the test images of the offset classes."""
+    return torch.isin(labels, torch.tensor(classes, device=labels.device))
 
 
 def with_bias_offset(model: MLP, classes: tuple[int, ...], offset: float) -> MLP:

@@ -47,7 +47,7 @@ from distill.temperature_sweep import run_temperature_sweep
 from distill.transfer_sets import TRANSFER_SET_EXPERIMENTS, run_transfer_set
 
 EXPERIMENTS = ["main", "omit3", "only78", "temperature", "ensemble", "fewdata", "logits"]
-PER_SEED = {  # experiment but main -> (run it for one seed, returning its rows; its table)
+PER_SEED = {  # experiment but main -> (run it for one seed, returning the rows of its table; that table)
     **{
         name: (partial(run_transfer_set, experiment=e), partial(tables.transfer_markdown, experiments=(name,)))
         for name, e in TRANSFER_SET_EXPERIMENTS.items()
@@ -91,36 +91,28 @@ def main(argv=None) -> int:
     preset = with_precision(dataclasses.replace(MNIST_PRESETS[args.preset], **changes), args.precision)
     started = time.perf_counter()
     run_resumably(args, lambda checkpoints: run_experiments(experiments, data, preset, args, checkpoints))
-    device = data.train.images.device
-    finish(args, started, device, args.experiment, f"--experiment {args.experiment}")
+    finish(args, started, data.train.images.device, args.experiment, f"--experiment {args.experiment}")
     return 0
 
 
 def run_experiments(experiments: list[str], data, preset, args, checkpoints: Checkpoints) -> None:
     """Each experiment for every seed, in order; the teacher of a seed is trained (or loaded) once."""
     out, cache_dir = Path(args.out), Path(args.cache_dir)
+    train_split, eval_split, eval_name = split_for_run(data, preset, args.validation)  # validation: main only
+    main_seed = partial(run_main, models=tuple(args.models))
+    per_seed = {"main": (main_seed, partial(tables.preset_summary, eval_name=eval_name)), **PER_SEED}
     retrain = args.retrain_teacher  # a fresh teacher once; later experiments reuse it
     for experiment in experiments:
-        if experiment == "main":
-            models = tuple(args.models)
-            rows = run_main(
-                data, preset, args.preset, args.seeds, out, args.validation, cache_dir, retrain, models, checkpoints
-            )
-            print("\n" + tables.preset_summary(tables.frame(rows), args.preset, "val" if args.validation else "test"))
-            retrain = False
-            continue
-        run_seed, table = PER_SEED[experiment]
-        train_split, test_split, _ = split_for_run(data, preset, validation=0)
+        run_seed, table = per_seed[experiment]
         rows = []
         for seed in args.seeds:
-            run = Run(args.preset, seed, train_split, test_split, "test", out, experiment, checkpoints=checkpoints)
+            run = Run(args.preset, seed, train_split, eval_split, eval_name, out, experiment, checkpoints=checkpoints)
             if experiment == "ensemble":  # an ensemble of students alone teaches instead of the teacher
                 use_ensemble(run, preset.baseline, preset.temperature, cache_dir, args.retrain_teacher)
             else:
                 run.use_teacher(preset.teacher, cache_dir, retrain)
             rows += run_seed(run, preset)
-        retrain = retrain and experiment == "ensemble"  # a fresh teacher once; later experiments reuse it
-        # (--retrain-teacher retrains the ensemble's members too, whatever ran before them)
+        retrain = retrain and experiment == "ensemble"  # the ensemble's members are retrained whatever ran before
         print("\n" + table(tables.frame(rows), args.preset))
 
 

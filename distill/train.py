@@ -154,7 +154,8 @@ def sgd(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.SGD:
 
 
 def sgd_step(model: torch.nn.Module, optimizer, cfg: TrainConfig, lr: float, x: torch.Tensor, loss_fn) -> torch.Tensor:
-    """Also the step of benchmark.py's DataLoader pipeline, so that both pipelines time the same step."""
+    """One SGD step at learning rate ``lr``, then max-norm; also the step of benchmark.py's DataLoader pipeline, so
+    that both pipelines time the same step."""
     for group in optimizer.param_groups:
         group["lr"] = lr
     with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=cfg.bf16):

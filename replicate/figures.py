@@ -389,10 +389,10 @@ def plot_study(study: tuple[pd.DataFrame, pd.DataFrame] | None) -> plt.Figure | 
     panels = tables.study_panels(*study)
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.8))
     for ax, (title, stage, rows) in zip(axes, panels):
-        cells = tables.study_cells(rows, stage)  # sorted so that the start is on top, the diverged at the bottom
-        cells = cells.assign(order=cells.factor != "").sort_values(
-            ["order", "mean"], ascending=False, na_position="first"
-        )
+        cells = tables.study_cells(rows, stage)
+        # from the bottom up: the diverged cells, the others by falling mean, the start on top
+        cells = cells.assign(after_start=cells.factor != "")
+        cells = cells.sort_values(["after_start", "mean"], ascending=False, na_position="first")
         for y, cell in enumerate(cells.itertuples()):
             ax.scatter(cell.per_seed, [y] * len(cell.per_seed), color="black", s=10, zorder=3)  # nan: not drawn
             ax.plot([cell.mean] * 2, [y - 0.3, y + 0.3], color=BLUE, lw=2)

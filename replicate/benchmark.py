@@ -13,11 +13,11 @@ hidden units) at the same shapes and precision. Both pipelines run the same mode
 max-norm), so a leaner step shortens both epochs alike; what the DataLoader adds is per-image work. The *shared-step
 ceiling*, (GEMM bound + DataLoader − ours) / GEMM bound, estimates the speed-up ours would have if that step cost
 only its GEMMs (counting our slice and gather in the step, and the DataLoader's work as adding to the step's, not
-overlapping it: true with 0 workers). --bf16 repeats every timing under bf16 autocast, and trains the teacher
-briefly in both precisions to show what bf16 does to its test errors. Rows, with provenance, go to
+overlapping it: true with 0 workers). --precision fp32 bf16 repeats every timing under bf16 autocast, and trains the
+teacher briefly in both precisions to show what bf16 does to its test errors. Rows, with provenance, go to
 <out>/benchmark.csv, bf16_accuracy.csv and test_suite.csv; replicate/figures.py shows them in REPRODUCE.md.
 
-    python replicate/benchmark.py --bf16                   # CPU or GPU, whichever --device auto picks
+    python replicate/benchmark.py --precision fp32 bf16                 # CPU or GPU, whichever --device auto picks
     python replicate/benchmark.py --device cpu --workers 0 2
     KD_PRECISION=fp32 python replicate/benchmark.py --test-suite   # wall time of README's test command
 """
@@ -33,15 +33,15 @@ from pathlib import Path
 import torch
 from torchvision import datasets, transforms
 
-from distill.cli import ScriptParser, resolve_precisions, setup
-from distill.data import DATA_DIR_ENV, Split, resolve_data_dir
-from distill.hardware import PRECISION_ENV, choose_precision, device_name
-from distill.losses import distillation_loss, hard_loss
-from distill.presets import PAPER
-from distill.results import REPO_ROOT, append_rows, provenance
-from distill.train import count_errors, learning_rate, predict_logits, sgd, sgd_step, train
+from distill.core.data import DATA_DIR_ENV, Split, resolve_data_dir
+from distill.core.losses import distillation_loss, hard_loss
+from distill.core.train import PRECISIONS, count_errors, learning_rate, predict_logits, sgd, sgd_step, train
+from distill.lab.cli import ScriptParser, resolve_precisions, setup
+from distill.lab.hardware import PRECISION_ENV, choose_precision, device_name
+from distill.lab.presets import PAPER
+from distill.lab.results import REPO_ROOT, append_rows, provenance
 
-MODELS = {"teacher": PAPER.teacher, "student": PAPER.distilled}
+MODELS = {"teacher": PAPER.teacher, "student": PAPER.study_start.distilled}
 TEST_COMMAND = "ruff check . && ruff format --check . && python -m pytest -q tests"  # as in README and CI
 
 
@@ -52,25 +52,29 @@ def loss_for(model: str, v: torch.Tensor | None):
     return lambda z, labels, i: distillation_loss(z, v[i.to(v.device)], labels, PAPER.temperature, PAPER.hard_weight)
 
 
-def train_ours(model: str, bf16: bool, split: Split, v: torch.Tensor | None, epochs: int, description: str, seed=0):
+def train_ours(model: str, precision: str, split: Split, v: torch.Tensor | None, epochs: int, description: str, seed=0):
     """``model``'s paper recipe, ``epochs`` long, trained on ``split`` by distill/train.py: the net and its log."""
-    stage = MODELS[model].with_train(bf16=bf16, epochs=epochs)
+    stage = MODELS[model].with_train(precision=precision, epochs=epochs)
     torch.manual_seed(seed)
     net, loss = stage.build().to(split.images.device), loss_for(model, v)
     batch_loss = lambda z, i: loss(z, split.labels[i], i)
     return net, train(net, split.images, batch_loss, stage.train, lambda _: {}, description)[0]
 
 
-def dataloader(model: str, bf16: bool, data_dir: Path, device, v: torch.Tensor, workers: int, epochs: int) -> float:
+def dataloader(model: str, precision: str, data_dir: Path, device, v: torch.Tensor, workers: int, epochs: int) -> float:
     """Median seconds per epoch of the conventional pipeline, doing what ours does step for step."""
-    cfg, loss_fn = MODELS[model].with_train(bf16=bf16).train, loss_for(model, v)
+    cfg, loss_fn = MODELS[model].with_train(precision=precision).train, loss_for(model, v)
     augment = [transforms.RandomCrop(28, padding=cfg.jitter)] if cfg.jitter else []
     mnist = datasets.MNIST(str(data_dir), train=True, transform=transforms.Compose([*augment, transforms.ToTensor()]))
     loader = torch.utils.data.DataLoader(
         torch.utils.data.StackDataset(mnist, range(len(mnist))),  # items ((image, label), index): index looks up v
-        batch_size=cfg.batch_size, shuffle=True, drop_last=True, num_workers=workers,
-        pin_memory=device.type == "cuda", persistent_workers=workers > 0,  # workers started once, not per epoch
-    )  # fmt: skip
+        batch_size=cfg.batch_size,
+        shuffle=True,
+        drop_last=True,
+        num_workers=workers,
+        pin_memory=device.type == "cuda",
+        persistent_workers=workers > 0,  # workers started once, not per epoch
+    )
     torch.manual_seed(0)
     net = MODELS[model].build().to(device)
     optimizer = sgd(net, cfg)
@@ -88,10 +92,14 @@ def dataloader(model: str, bf16: bool, data_dir: Path, device, v: torch.Tensor, 
     return statistics.median(seconds)
 
 
-def gemm_bound(model: str, bf16: bool, device: torch.device, n_images: int, repeats: int = 50) -> tuple[float, float]:
+def gemm_bound(
+    model: str, precision: str, device: torch.device, n_images: int, repeats: int = 50
+) -> tuple[float, float]:
     """(seconds, GFLOP) of the epoch's matrix multiplies alone, timed at the model's shapes."""
     batch, widths = MODELS[model].train.batch_size, (28 * 28, *MODELS[model].hidden, 10)
-    tensor = lambda *shape: torch.randn(shape, device=device, dtype=torch.bfloat16 if bf16 else torch.float32)
+    tensor = lambda *shape: torch.randn(
+        shape, device=device, dtype=torch.bfloat16 if precision == "bf16" else torch.float32
+    )
     gemms = []  # (a, b) of each a @ b in a step: per layer the forward, the weight and the input gradient
     for i, (n_in, n_out) in enumerate(zip(widths, widths[1:])):
         x, w, grad_out = tensor(batch, n_in), tensor(n_out, n_in), tensor(batch, n_out)
@@ -107,7 +115,9 @@ def gemm_bound(model: str, bf16: bool, device: torch.device, n_images: int, repe
     return (time.perf_counter() - started) / repeats * steps, gflop
 
 
-def time_pipelines(models: list[str], bf16_too: bool, workers: list[int], epochs: int, data, data_dir: Path) -> list:
+def time_pipelines(
+    models: list[str], precisions: list[str], workers: list[int], epochs: int, data, data_dir: Path
+) -> list:
     """One row per model, precision and pipeline: its median seconds per epoch, against the best DataLoader's
     and the GEMM bound."""
     device, n_images = data.train.images.device, len(data.train)
@@ -115,28 +125,39 @@ def time_pipelines(models: list[str], bf16_too: bool, workers: list[int], epochs
     rows = []
     print(f"Seconds per epoch, median of {epochs}, on {device_name(device)}:")
     for model in models:
-        for precision in ("fp32", "bf16") if bf16_too else ("fp32",):
-            bf16 = precision == "bf16"
-            bound, gflop = gemm_bound(model, bf16, device, n_images)
-            train_ours(model, bf16, data.train.first(1000), v, 1, "warm-up")  # one-off costs (allocator, kernels)
-            _, history = train_ours(model, bf16, data.train, v, epochs, f"ours {model}")
+        for precision in precisions:
+            bound, gflop = gemm_bound(model, precision, device, n_images)
+            train_ours(model, precision, data.train.first(1000), v, 1, "warm-up")  # one-off costs (allocator, kernels)
+            _, history = train_ours(model, precision, data.train, v, epochs, f"ours {model}")
             timed = {"ours": statistics.median(h["epoch_seconds"] for h in history)}
             for n in workers:
-                timed[f"dataloader, {n} workers"] = dataloader(model, bf16, data_dir, device, v, n, epochs)
+                timed[f"dataloader, {n} workers"] = dataloader(model, precision, data_dir, device, v, n, epochs)
             best_dataloader = min(t for name, t in timed.items() if name != "ours")  # its fastest worker count
             ceiling = (bound + best_dataloader - timed["ours"]) / bound
             for name, seconds in timed.items():
-                rows.append(r := {
-                    "model": model, "precision": precision, "pipeline": name, "epoch_seconds": round(seconds, 2),
-                    "epochs_timed": epochs, "speedup": round(best_dataloader / seconds, 2),
-                    "gemm_bound_seconds": round(bound, 2), "times_gemm_bound": round(seconds / bound, 2),
-                    "shared_step_ceiling": round(ceiling, 2),
-                    "gemm_gflop_per_epoch": round(gflop, 1), "gemm_gflops": round(gflop / bound, 1),
-                    "batch_size": MODELS[model].train.batch_size, "threads": torch.get_num_threads(),
-                })  # fmt: skip
-                print(f"{model:<8} {precision}  {name:<22} {seconds:6.2f} s/epoch  {r['speedup']:5.2f}× the best "
-                      f"DataLoader  {r['times_gemm_bound']:5.2f}× the GEMM bound ({bound:.2f} s at "
-                      f"{gflop / bound:.0f} GFLOP/s)", flush=True)  # fmt: skip
+                rows.append(
+                    r := {
+                        "model": model,
+                        "precision": precision,
+                        "pipeline": name,
+                        "epoch_seconds": round(seconds, 2),
+                        "epochs_timed": epochs,
+                        "speedup": round(best_dataloader / seconds, 2),
+                        "gemm_bound_seconds": round(bound, 2),
+                        "times_gemm_bound": round(seconds / bound, 2),
+                        "shared_step_ceiling": round(ceiling, 2),
+                        "gemm_gflop_per_epoch": round(gflop, 1),
+                        "gemm_gflops": round(gflop / bound, 1),
+                        "batch_size": MODELS[model].train.batch_size,
+                        "threads": torch.get_num_threads(),
+                    }
+                )
+                print(
+                    f"{model:<8} {precision}  {name:<22} {seconds:6.2f} s/epoch  {r['speedup']:5.2f}× the best "
+                    f"DataLoader  {r['times_gemm_bound']:5.2f}× the GEMM bound ({bound:.2f} s at "
+                    f"{gflop / bound:.0f} GFLOP/s)",
+                    flush=True,
+                )
             print(f"{model:<8} {precision}  shared-step ceiling {ceiling:.2f}× (defined in --help)", flush=True)
     return rows
 
@@ -146,7 +167,7 @@ def short_runs(data, epochs: int, seeds: list[int]) -> list[dict]:
     rows = []
     for seed in seeds:
         for precision in ("fp32", "bf16"):
-            net, _ = train_ours("teacher", precision == "bf16", data.train, None, epochs, "short run", seed)
+            net, _ = train_ours("teacher", precision, data.train, None, epochs, "short run", seed)
             errors = count_errors(predict_logits(net, data.test.images), data.test.labels)
             rows.append(dict(model="teacher", precision=precision, epochs=epochs, seed=seed, test_errors=errors))
     return rows
@@ -164,8 +185,10 @@ def print_summary(timings: list[dict], accuracy: list[dict]) -> None:
         if n > 1:  # two standard errors of the difference of the two means, from the seeds' spread
             margin = 2 * math.sqrt(sum(statistics.variance(e) for e in errors.values()) / n)
             noise = f"{'within' if abs(difference) <= margin else 'beyond'} two standard errors, {margin:.1f}"
-        print(f"Teacher test errors after {accuracy[0]['epochs']} epochs: fp32 {errors['fp32']}, "
-              f"bf16 {errors['bf16']}; bf16 − fp32 = {difference:+.1f} on average ({noise})")  # fmt: skip
+        print(
+            f"Teacher test errors after {accuracy[0]['epochs']} epochs: fp32 {errors['fp32']}, "
+            f"bf16 {errors['bf16']}; bf16 − fp32 = {difference:+.1f} on average ({noise})"
+        )
 
 
 def time_test_suite(out: Path) -> int:
@@ -178,9 +201,14 @@ def time_test_suite(out: Path) -> int:
     data = "MNIST" if os.environ.get(DATA_DIR_ENV) or (REPO_ROOT / "data").is_dir() else "none"
     # provenance's command is this script's own command line: the test command takes its place
     row = {
-        "command": TEST_COMMAND, "exit_status": done.returncode, "summary": summary, "wall_minutes": round(minutes, 2),
-        "precision": precision, "data": data, **provenance(torch.device("cpu")) | {"command": TEST_COMMAND},
-    }  # fmt: skip
+        "command": TEST_COMMAND,
+        "exit_status": done.returncode,
+        "summary": summary,
+        "wall_minutes": round(minutes, 2),
+        "precision": precision,
+        "data": data,
+        **provenance(torch.device("cpu")) | {"command": TEST_COMMAND},
+    }
     append_rows(out / "test_suite.csv", [row])
     print(f"{TEST_COMMAND}\n  {summary}, exit status {done.returncode}: {minutes:.1f} min on {row['device']}")
     return done.returncode
@@ -191,15 +219,26 @@ def main(argv=None) -> int:
     add = parser.add_argument
     add("--device", choices=["auto", "cpu", "cuda"], default="auto", help="(default: auto)")
     add("--data-dir", help=f"folder holding MNIST/raw/ (default: ${DATA_DIR_ENV} or ./data)")
-    add("--bf16", action="store_true", help="also time bf16 autocast, and compare its accuracy")
+    add(
+        "--precision",
+        nargs="+",
+        choices=PRECISIONS,
+        default=["fp32"],
+        help="number formats of the forward pass "
+        "to time; with both, the teacher's test errors are compared too (default: fp32)",
+    )
     add("--workers", type=int, nargs="+", default=[0, 2], help="worker counts to try (default: 0 2)")
     add("--epochs", type=int, default=3, help="epochs timed per pipeline, median reported (default: 3)")
     add("--models", nargs="+", choices=list(MODELS), default=list(MODELS), help="(default: both)")
     add("--accuracy-epochs", type=int, default=3, help="fp32-vs-bf16 teacher run length (default: 3)")
     add("--accuracy-seeds", type=int, nargs="+", default=[0, 1, 2], help="its seeds (default: 0 1 2)")
     add("--out", default="results/benchmark", help="folder of the CSVs (default: results/benchmark)")
-    add("--test-suite", action="store_true", help="instead: time the README's test command in this environment "
-        "(KD_PRECISION, KD_DATA_DIR), and log it to <out>/test_suite.csv")  # fmt: skip
+    add(
+        "--test-suite",
+        action="store_true",
+        help="instead: time the README's test command in this environment "
+        "(KD_PRECISION, KD_DATA_DIR), and log it to <out>/test_suite.csv",
+    )
     args = parser.parse_args(argv)
     if args.test_suite:
         return time_test_suite(Path(args.out))
@@ -209,16 +248,19 @@ def main(argv=None) -> int:
         parser.error("--epochs and --accuracy-epochs must be >= 1")
     data = setup(args)
     device, run_id = data.train.images.device, uuid.uuid4().hex[:12]
-    if args.bf16:  # timed whatever the hardware; says whether bf16 is native here, or will be slow
+    both = set(args.precision) == {"fp32", "bf16"}
+    if "bf16" in args.precision:  # timed whatever the hardware; says whether bf16 is native here, or will be slow
         print(choose_precision("bf16", device)[1])
 
     def log(name: str, rows: list[dict]) -> None:  # the run's id and command first, the rest of provenance last
         p = provenance(device)
         append_rows(Path(args.out) / name, [{"benchmark_id": run_id, "command": p["command"], **r, **p} for r in rows])
 
-    timings = time_pipelines(args.models, args.bf16, args.workers, args.epochs, data, resolve_data_dir(args.data_dir))
+    timings = time_pipelines(
+        args.models, args.precision, args.workers, args.epochs, data, resolve_data_dir(args.data_dir)
+    )
     log("benchmark.csv", timings)
-    accuracy = short_runs(data, args.accuracy_epochs, args.accuracy_seeds) if args.bf16 else []
+    accuracy = short_runs(data, args.accuracy_epochs, args.accuracy_seeds) if both else []
     log("bf16_accuracy.csv", accuracy)
     print_summary(timings, accuracy)
     return 0

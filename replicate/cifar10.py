@@ -17,32 +17,52 @@ learning curves to <out>/epochs.csv. The tutorial reports no accuracy figures.
 
 import sys
 import time
-from functools import partial
-from pathlib import Path
 
-from distill import tables
-from distill.cifar10 import RECIPES, run_cifar10
-from distill.cifar10_data import load_cifar10
-from distill.cli import ScriptParser, add_common_arguments, finish, run_resumably, setup
-from distill.presets import CIFAR_PRESETS, with_precision
+from distill.core.cifar10_data import load_cifar10
+from distill.experiments.cifar10 import EXPERIMENT, RECIPES
+from distill.lab.cli import ScriptParser, add_common_arguments, finish, run_resumably, setup
+from distill.lab.presets import CIFAR_PRESETS, with_precision
+from distill.lab.run import Run
+from distill.reporting.tables import Results
 
 
 def main(argv=None) -> int:
     parser = ScriptParser(__doc__, __file__)
     presets = "paper: the tutorial's schedule (teacher and students 10 epochs); quick: 3 epochs each"
     add_common_arguments(parser, CIFAR_PRESETS, default_out="results/cifar10", preset_help=presets)
-    parser.add_argument("--recipe", choices=[*RECIPES, "both"], default="both",
-                        help="which recipe's students (default: both)")  # fmt: skip
+    parser.add_argument(
+        "--recipe", choices=[*RECIPES, "both"], default="both", help="which recipe's students (default: both)"
+    )
     args = parser.parse_args(argv)
     data = setup(args, load=load_cifar10)
     recipes = RECIPES if args.recipe == "both" else (args.recipe,)
     started = time.perf_counter()
     preset = with_precision(CIFAR_PRESETS[args.preset], args.precision)
-    out, cache_dir = Path(args.out), Path(args.cache_dir)
-    train = partial(run_cifar10, data, preset, args.preset, args.seeds, recipes, out, cache_dir, args.retrain_teacher)
-    rows = run_resumably(args, train)  # train(checkpoints)
+    train = data.train.first(preset.train_subset)
+
+    def run_seeds(stores) -> list[dict]:
+        rows = []
+        for seed in args.seeds:
+            run = Run(
+                args.preset,
+                seed,
+                train,
+                data.test,
+                "test",
+                args.out,
+                "cifar10",
+                checkpoints=stores[0],
+                cache=stores[1],
+                retrain=args.retrain_teacher,
+            )
+            EXPERIMENT.teach(run, preset)
+            EXPERIMENT.run_seed(run, preset, recipes)
+            rows += run.rows
+        return rows
+
+    rows = run_resumably(args, run_seeds)
     print("\nCIFAR-10 test accuracy (%); the tutorial reports no accuracy to compare with.\n")
-    print(tables.cifar_markdown(tables.frame(rows)))
+    print(EXPERIMENT.table(Results.of_rows(rows)))
     finish(args, started, data.train.images.device, f"recipe {args.recipe}", f"--recipe {args.recipe}")
     return 0
 

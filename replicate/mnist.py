@@ -1,4 +1,4 @@
-"""Hinton, Vinyals & Dean (2015) §3 on MNIST: every MNIST result of the paper.
+"""Hinton, Vinyals & Dean (2015) on MNIST: every MNIST result of the paper.
 
 Experiments (--experiment; `all` runs them in this order, sharing one teacher per seed):
     main         teacher 1200-1200 (dropout, max-norm, ±2 px jitter)        67 test errors
@@ -32,54 +32,56 @@ import math
 import sys
 import time
 from functools import partial
-from pathlib import Path
 
-from distill import tables
-from distill.checkpoint import Checkpoints
-from distill.cli import ScriptParser, add_common_arguments, finish, run_resumably, setup
-from distill.ensemble import run_ensemble, use_ensemble
-from distill.few_data import run_few_data
-from distill.logit_matching import run_logit_matching
-from distill.mnist import run_main, split_for_run
-from distill.presets import MNIST_PRESETS, with_precision
-from distill.run import Run
-from distill.temperature_sweep import run_temperature_sweep
-from distill.transfer_sets import TRANSFER_SET_EXPERIMENTS, run_transfer_set
+from distill.experiments import EXPERIMENTS, headline
+from distill.lab.cli import ScriptParser, add_common_arguments, finish, run_resumably, setup
+from distill.lab.presets import MNIST_PRESETS, with_precision
+from distill.lab.run import Run
+from distill.reporting.tables import Results
 
-EXPERIMENTS = ["main", "omit3", "only78", "temperature", "ensemble", "fewdata", "logits"]
-PER_SEED = {  # experiment but main -> (run it for one seed, returning the rows of its table; that table)
-    **{
-        name: (partial(run_transfer_set, experiment=e), partial(tables.transfer_markdown, experiments=(name,)))
-        for name, e in TRANSFER_SET_EXPERIMENTS.items()
-    },
-    "temperature": (run_temperature_sweep, tables.temperature_markdown),
-    "ensemble": (run_ensemble, tables.ensemble_markdown),
-    "fewdata": (run_few_data, tables.few_data_markdown),
-    "logits": (run_logit_matching, tables.logit_matching_markdown),
-}
+MNIST = {e.name: e for e in EXPERIMENTS if e.script == "mnist"}
 
 
 def main(argv=None) -> int:
     parser = ScriptParser(__doc__, __file__)
     add_common_arguments(parser, MNIST_PRESETS, default_out="results/mnist")
     add = parser.add_argument
-    add("--experiment", choices=[*EXPERIMENTS, "all"], default="main",
-        help="which result to reproduce (default: main, the 67 / 146 / 74 headline of §3)")  # fmt: skip
+    add(
+        "--experiment",
+        choices=[*MNIST, "all"],
+        default="main",
+        help="which result to reproduce (default: main, the 67 / 146 / 74 headline of §3)",
+    )
     add("--temperature", type=float, help="T of the soft targets (default: the preset's, 20)")
-    add("--hard-weight", type=float, help="weight in [0, 1] of the true-label term next to the T²-scaled soft term, "
-        "whose weight is 1 (default: the preset's)")  # fmt: skip
-    add("--validation", type=int, default=0, metavar="N", help="main experiment only: hold out the last N training "
+    add(
+        "--hard-weight",
+        type=float,
+        help="weight in [0, 1] of the true-label term next to the T²-scaled soft term, "
+        "whose weight is 1 (default: the preset's)",
+    )
+    add(
+        "--validation",
+        type=int,
+        default=0,
+        metavar="N",
+        help="main experiment only: hold out the last N training "
         "images and report errors on them instead of on the test set (for tuning without test data; default 0: "
-        "train on all 60,000, report test errors)")  # fmt: skip
-    add("--models", nargs="+", choices=tables.MODELS, default=tables.MODELS,
+        "train on all 60,000, report test errors)",
+    )
+    add(
+        "--models",
+        nargs="+",
+        choices=headline.MODELS,
+        default=headline.MODELS,
         help="main experiment: which models to train; the teacher is always trained or loaded from the cache "
-        "(default: all three)")  # fmt: skip
+        "(default: all three)",
+    )
     args = parser.parse_args(argv)
     if args.temperature is not None and not 0 < args.temperature < math.inf:  # written so that nan fails too
         parser.error(f"--temperature must be > 0 and finite, got {args.temperature}")
     if args.hard_weight is not None and not 0 <= args.hard_weight <= 1:
         parser.error(f"--hard-weight must be within [0, 1], got {args.hard_weight}")
-    experiments = EXPERIMENTS if args.experiment == "all" else [args.experiment]
+    experiments = list(MNIST) if args.experiment == "all" else [args.experiment]
     if args.validation and experiments != ["main"]:
         parser.error("--validation applies to --experiment main only")
     if args.models != parser.get_default("models") and experiments != ["main"]:
@@ -90,30 +92,38 @@ def main(argv=None) -> int:
     changes = {name: getattr(args, name) for name in ("temperature", "hard_weight") if getattr(args, name) is not None}
     preset = with_precision(dataclasses.replace(MNIST_PRESETS[args.preset], **changes), args.precision)
     started = time.perf_counter()
-    run_resumably(args, lambda checkpoints: run_experiments(experiments, data, preset, args, checkpoints))
+    run_resumably(args, lambda stores: run_experiments(experiments, data, preset, args, *stores))
     finish(args, started, data.train.images.device, args.experiment, f"--experiment {args.experiment}")
     return 0
 
 
-def run_experiments(experiments: list[str], data, preset, args, checkpoints: Checkpoints) -> None:
+def run_experiments(names: list[str], data, preset, args, checkpoints, cache) -> None:
     """Each experiment for every seed, in order; the teacher of a seed is trained (or loaded) once."""
-    out, cache_dir = Path(args.out), Path(args.cache_dir)
-    train_split, eval_split, eval_name = split_for_run(data, preset, args.validation)  # validation: main only
-    main_seed = partial(run_main, models=tuple(args.models))
-    per_seed = {"main": (main_seed, partial(tables.preset_summary, eval_name=eval_name)), **PER_SEED}
+    train_split, eval_split, eval_name = headline.split_for_run(data, preset, args.validation)  # main only
     retrain = args.retrain_teacher  # a fresh teacher once; later experiments reuse it
-    for experiment in experiments:
-        run_seed, table = per_seed[experiment]
-        rows = []
+    for name in names:
+        experiment, rows = MNIST[name], []
+        run_seed = partial(experiment.run_seed, models=tuple(args.models)) if name == "main" else experiment.run_seed
         for seed in args.seeds:
-            run = Run(args.preset, seed, train_split, eval_split, eval_name, out, experiment, checkpoints=checkpoints)
-            if experiment == "ensemble":  # an ensemble of students alone teaches instead of the teacher
-                use_ensemble(run, preset.baseline, preset.temperature, cache_dir, args.retrain_teacher)
-            else:
-                run.use_teacher(preset.teacher, cache_dir, retrain)
-            rows += run_seed(run, preset)
-        retrain = retrain and experiment == "ensemble"  # the ensemble's members are retrained whatever ran before
-        print("\n" + table(tables.frame(rows), args.preset))
+            run = Run(
+                args.preset,
+                seed,
+                train_split,
+                eval_split,
+                eval_name,
+                args.out,
+                name,
+                checkpoints=checkpoints,
+                cache=cache,
+                retrain=retrain or (args.retrain_teacher and name == "ensemble"),
+            )
+            experiment.teach(run, preset)
+            run_seed(run, preset)
+            rows += run.rows
+        retrain = retrain and name == "ensemble"  # the ensemble's members are retrained whatever ran before
+        results = Results.of_rows(rows)
+        table = headline.summary(results, args.preset, eval_name) if name == "main" else None
+        print("\n" + (table or experiment.table(results, args.preset)))
 
 
 if __name__ == "__main__":

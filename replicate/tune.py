@@ -33,20 +33,30 @@ import math
 import sys
 from pathlib import Path
 
-from distill.cli import ScriptParser, add_common_arguments, resolve_precisions, setup
-from distill.data import with_jittered_copies
-from distill.ensemble import ensemble_logits, use_ensemble
-from distill.hardware import PRECISIONS
-from distill.losses import logit_matching_loss, soft_loss
-from distill.mnist import split_for_run
-from distill.presets import MNIST_PRESETS
-from distill.run import Run
-from distill.train import predict_logits
+from distill.core.data import with_jittered_copies
+from distill.core.losses import logit_matching_loss, soft_loss
+from distill.core.train import predict_logits
+from distill.experiments.ensemble import ensemble_logits, use_ensemble
+from distill.experiments.headline import split_for_run
+from distill.lab.cli import ScriptParser, add_common_arguments, resolve_precisions, setup
+from distill.lab.hardware import PRECISION_CHOICES
+from distill.lab.presets import MNIST_PRESETS
+from distill.lab.run import Run
+from distill.lab.store import Store
+from distill.reporting.study import changed, start
 
 VALIDATION = 10_000
 # the teacher's TrainConfig fields that --teacher-lr, --teacher-max-norm, ... sweep, and their types
 TEACHER_AXES = {"lr": float, "epochs": int, "max_norm": float, "momentum": float, "momentum_ramp": int}
 SOFT_TERMS = {"kl": soft_loss, "logits": logit_matching_loss}  # §2's soft term, and its high-T limit (§2.1)
+# the students' axes, each defaulting to where the study started in the preset: flag -> (type, help)
+STUDENT_AXES = {
+    "lr": (float, "students' peak learning rates"),
+    "hard_weight": (float, "hard-term weights in [0, 1]; < 0: labels only"),
+    "temperature": (float, "temperatures"),
+    "batch_size": (int, "batch sizes"),
+    "epochs": (int, "student epochs"),
+}
 
 
 def main(argv=None) -> int:
@@ -55,35 +65,41 @@ def main(argv=None) -> int:
     parser.set_defaults(preset="quick")
     add = parser.add_argument
     for field, kind in TEACHER_AXES.items():
-        flag = "--teacher-" + field.replace("_", "-")
-        add(flag, type=kind, nargs="+", help=f"sweep the teacher's {field} instead of students")
+        add(
+            "--teacher-" + field.replace("_", "-"),
+            type=kind,
+            nargs="+",
+            help=f"sweep the teacher's {field} instead of students",
+        )
     add(
         "--students",
         action="store_true",
         help="sweep students even though --teacher-* flags are given: one value each, the teacher they learn from",
     )
-    add("--lr", type=float, nargs="+", default=[0.1], help="students' peak learning rates")
-    add("--hard-weight", type=float, nargs="+", default=[0.1], help="hard-term weights in [0, 1]; < 0: labels only")
-    add("--temperature", type=float, nargs="+", default=[20.0], help="temperatures")
-    add("--batch-size", type=int, nargs="+", default=[100], help="batch sizes")
-    add("--epochs", type=int, nargs="+", default=[30], help="student epochs")
+    for field, (kind, what) in STUDENT_AXES.items():
+        add("--" + field.replace("_", "-"), type=kind, nargs="+", help=f"{what} (default: the preset's study start)")
     add("--soft-term", choices=SOFT_TERMS, nargs="+", default=["kl"], help="kl: T²·KL(p‖q) (§2); logits: §2.1's limit")
     add(
         "--jittered-copies",
         type=int,
         nargs="+",
         default=[0],
-        help="distil on the training images plus this many jittered copies, in as many SGD steps "
-        "(a diagnostic that departs from §3; default 0)",
+        help="distil on the training images plus this many "
+        "jittered copies, in as many SGD steps (a diagnostic that departs from §3; default 0)",
     )
     add("--ensemble", action="store_true", help="students learn from an ensemble of 10 students alone (§4)")
     add(
         "--teacher-precision",
-        choices=PRECISIONS,
+        choices=PRECISION_CHOICES,
         default="auto",
         help="precision of the teacher (or the ensemble's members) the students learn from (default: auto)",
     )
     args = parser.parse_args(argv)
+    preset = MNIST_PRESETS[args.preset]
+    begun = start(preset)
+    for field in STUDENT_AXES:  # the defaults: where the study started, in this preset
+        if getattr(args, field) is None:
+            setattr(args, field, [begun["students"]["cfg_" + field if field in ("lr", "batch_size") else field]])
     if not all(0 < t < math.inf for t in args.temperature):  # written so that nan fails too
         parser.error(f"--temperature values must be > 0 and finite, got {args.temperature}")
     if not all(w <= 1 for w in args.hard_weight):  # < 0 is allowed: it means "labels only"
@@ -98,48 +114,81 @@ def main(argv=None) -> int:
     if args.students and any(len(values) > 1 for values in teacher_axes.values()):
         parser.error("--students learn from one teacher: give each --teacher-* flag a single value")
     data = setup(args)
-    teacher_bf16 = resolve_precisions(args.teacher_precision, data.train.images.device) == "bf16"
-    out, preset = Path(args.out), MNIST_PRESETS[args.preset]
+    teacher_precision = resolve_precisions(args.teacher_precision, data.train.images.device)
     held_out = VALIDATION if preset.train_subset is None else preset.train_subset // 5  # smoke: a fifth
     train_split, val_split, _ = split_for_run(data, preset, validation=held_out)
     sweep_teachers = teacher_axes and not args.students
     log = "teacher_tuning" if sweep_teachers else "distillation_tuning"
     # what the students learn from: the teacher (with --students: of the --teacher-* values), or the ensemble's members
-    source = preset.baseline if args.ensemble else preset.teacher
-    teacher_stage = source.with_train(**{field: values[0] for field, values in teacher_axes.items()}, bf16=teacher_bf16)
+    source = preset.study_start.alone if args.ensemble else preset.teacher
+    teacher_stage = source.with_train(
+        **{f: values[0] for f, values in teacher_axes.items()}, precision=teacher_precision
+    )
+    cache = Store(Path(args.cache_dir), kept=True)
 
     for seed in args.seeds:
-        run = Run(f"tune-{args.preset}", seed, train_split, val_split, "val", out, log, log)
+        run = Run(f"tune-{args.preset}", seed, train_split, val_split, "val", args.out, log, log, cache=cache)
         if sweep_teachers:
             for values in itertools.product(*teacher_axes.values(), args.precision):
-                changes = dict(zip(teacher_axes, values[:-1]), bf16=values[-1] == "bf16")
-                run.fit("teacher", preset.teacher.with_train(**changes), run.label_loss())
+                changes = dict(zip(teacher_axes, values[:-1]), precision=values[-1])
+                stage = preset.teacher.with_train(**changes)
+                settings = {
+                    "model": "teacher",
+                    "epochs": stage.train.epochs,
+                    **{f"cfg_{k}": getattr(stage.train, k) for k in TEACHER_AXES},
+                }
+                run.fit("teacher", stage, run.label_loss(), changed(settings, begun["teacher"]))
             continue
         if args.ensemble:
-            member_logits = use_ensemble(run, teacher_stage, 1.0, Path(args.cache_dir), retrain=False)
+            member_logits = use_ensemble(run, teacher_stage, 1.0)
+            ensemble_id = run.teacher_run_id
         else:
-            teacher = run.use_teacher(teacher_stage, Path(args.cache_dir), retrain=False)
+            train = teacher_stage.train
+            settings = {
+                "model": "teacher",
+                "epochs": train.epochs,
+                **{f"cfg_{k}": getattr(train, k) for k in TEACHER_AXES},
+            }
+            teacher = run.use_teacher(teacher_stage, changed(settings, begun["teacher"]))
         grid = itertools.product(
-            args.jittered_copies, args.soft_term, args.lr, args.hard_weight, args.temperature, args.batch_size,
-            args.epochs, args.precision,
-        )  # fmt: skip
+            args.jittered_copies,
+            args.soft_term,
+            args.lr,
+            args.hard_weight,
+            args.temperature,
+            args.batch_size,
+            args.epochs,
+            args.precision,
+        )
         for copies, soft_term, lr, w, T, batch_size, epochs, precision in grid:
-            changes = {"lr": lr, "batch_size": batch_size, "epochs": epochs, "bf16": precision == "bf16"}
+            changes = {"lr": lr, "batch_size": batch_size, "epochs": epochs, "precision": precision}
             if args.ensemble:
-                run.teacher_logits = tuple(ensemble_logits(z, T) for z in member_logits)
+                run.teach_with(ensemble_id, *(ensemble_logits(z, T) for z in member_logits))
+            settings = {
+                "model": "baseline" if w < 0 else "distilled",
+                "teacher_epochs": teacher_stage.train.epochs,
+                "temperature": T,
+                "hard_weight": w,
+                "cfg_lr": lr,
+                "epochs": epochs,
+                "cfg_batch_size": batch_size,
+                "soft_term": SOFT_TERMS[soft_term].__name__,
+                "jittered_copies": copies,
+            }
+            study = {"teacher_epochs": teacher_stage.train.epochs, **changed(settings, begun["students"])}
+            student = preset.study_start.distilled.with_train(**changes)
             if w < 0:
-                run.fit("baseline", preset.distilled.with_train(**changes), run.label_loss(), kl_temperature=T)
+                run.fit("baseline", student, run.label_loss(), study, kl_temperature=T)
                 continue
             transfer = None
             if copies:
                 split = with_jittered_copies(train_split, copies, preset.teacher.train.jitter, seed)
                 transfer = split, predict_logits(teacher, split.images)
-                changes["epochs"] = max(1, round(epochs / (copies + 1)))  # as many SGD steps as without copies
-            columns = {"jittered_copies": copies} if copies else None
+                student = student.with_train(epochs=max(1, round(epochs / (copies + 1))))  # as many SGD steps
+            columns = {"jittered_copies": copies, **study} if copies else study
             run.distill(
-                preset.distilled.with_train(**changes), T, w, transfer, soft_term=SOFT_TERMS[soft_term],
-                columns=columns, log_divergence=True,  # a diverging setting is a result: logged, the sweep goes on
-            )  # fmt: skip
+                student, T, w, transfer, soft_term=SOFT_TERMS[soft_term], columns=columns, log_divergence=True
+            )  # a diverging setting is a result: logged, the sweep goes on
     return 0
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from distill.data import DATA_DIR_ENV, DEFAULT_DATA_DIR
+from distill.core.data import DATA_DIR_ENV, DEFAULT_DATA_DIR
 
 REPO = Path(__file__).resolve().parent.parent
 

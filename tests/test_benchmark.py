@@ -3,15 +3,15 @@
 import pytest
 import torch
 
-from distill.losses import distillation_loss, hard_loss
-from distill.models import count_parameters
-from distill.presets import PAPER
+from distill.core.losses import distillation_loss, hard_loss
+from distill.core.models import count_parameters
+from distill.lab.presets import PAPER
 from tests.conftest import load_script
 
 
 def test_the_gemm_bound_counts_forward_and_backward_flops_of_every_layer_but_the_images_gradient():
     benchmark = load_script("benchmark")
-    _, gflop = benchmark.gemm_bound("teacher", bf16=False, device=torch.device("cpu"), n_images=600, repeats=1)
+    _, gflop = benchmark.gemm_bound("teacher", precision="fp32", device=torch.device("cpu"), n_images=600, repeats=1)
     weights = count_parameters(PAPER.teacher.build()) - (1200 + 1200 + 10)  # without the biases
     # forward, weight gradient and input gradient: 3 × 2 FLOPs per weight and image, except the first
     # layer's input gradient (784·1200 weights), which nothing needs

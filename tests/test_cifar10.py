@@ -5,8 +5,8 @@ import pickle
 import pytest
 import torch
 
-from distill.cifar10_data import FOLDER, load_cifar10, write_synthetic_cifar10
-from distill.data import DataUnavailable
+from distill.core.cifar10_data import FOLDER, load_cifar10, write_synthetic_cifar10
+from distill.core.data import DataUnavailable
 from tests.conftest import load_script, read_rows
 
 

@@ -6,7 +6,7 @@ import struct
 import pytest
 import torch
 
-from distill.data import (
+from distill.core.data import (
     DATA_DIR_ENV,
     DataUnavailable,
     Split,
@@ -174,7 +174,7 @@ def test_jittered_copies_follow_the_originals_each_a_shift_of_its_image():
 
 
 def test_the_3_percent_subset_is_class_balanced_sorted_and_fixed_by_the_seed():
-    from distill.few_data import balanced_subset
+    from distill.experiments.few_data import balanced_subset
 
     labels = torch.arange(10).repeat_interleave(torch.arange(100, 200, 10))  # unequal classes: 100 … 190 images
     index = balanced_subset(labels, 0.03, seed=0)

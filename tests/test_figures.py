@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from tests.conftest import load_script
+from tests.conftest import load_script, read_rows
 
 
 def write_fixture(results):
@@ -179,7 +179,7 @@ def test_every_experiment_gets_its_table_and_figure(tmp_path):
     write_experiment_fixture(results)
     reproduce = tmp_path / "REPRODUCE.md"
     reproduce.write_text(
-        "".join(f"<!-- {b}:start -->\nx\n<!-- {b}:end -->\n" for b in ("reproduce-wall-times", "reproduce-transfer"))
+        "".join(f"<!-- {b}:start -->\nx\n<!-- {b}:end -->\n" for b in ("reproduce-wall-times", "reproduce-omit3"))
     )
     args = elsewhere(tmp_path, results)
     args[args.index("--reproduce") + 1] = str(reproduce)
@@ -193,11 +193,12 @@ def test_every_experiment_gets_its_table_and_figure(tmp_path):
     assert "| 3 | 231.0 ± 1.4 (n=2) | 121.0 ± 1.4 (n=2) |" in summary
     assert "30-30: best T = 3" in summary and "800-800: best T = 20" in summary
     assert "| quick | tutorial | distilled | 3 | 50.00 (n=1) |" in summary  # an old row's "seed", renamed
-    for name in ("mnist_offsets", "mnist_temperature", "cifar10", "logit_matching_limit"):
+    for name in ("mnist_offsets_omit3", "mnist_offsets_only78", "mnist_temperature", "cifar10", "logit_matching_limit"):
         assert (tmp_path / "f" / f"{name}.png").stat().st_size > 10_000
     assert not (tmp_path / "f" / "dark_knowledge.png").exists()  # no MNIST here: skipped, with a note
     text = reproduce.read_text()
     assert "`mnist.py --experiment all` | cpu (test) | 42.5 |" in text
+    assert "| omit3 | test errors, no offset | 206 | 155.0 ± 7.1 (n=2) | -51.0 |" in text
 
 
 def test_the_speed_section_shows_the_latest_benchmark_run(tmp_path):
@@ -230,7 +231,8 @@ def test_the_speed_section_shows_the_latest_benchmark_run(tmp_path):
 
 
 def test_logged_commands_are_shown_without_the_data_folder_of_the_machine_that_ran_them():
-    shown = load_script("figures").shown
+    from distill.reporting.machine import shown
+
     assert shown("python replicate/mnist.py --seed 3 --data-dir /mnt/x/data --out o") == (
         "python replicate/mnist.py --seed 3 --data-dir DATA --out o"
     )
@@ -238,8 +240,8 @@ def test_logged_commands_are_shown_without_the_data_folder_of_the_machine_that_r
 
 
 def test_the_study_table_names_each_change_and_compares_it_with_its_machines_start():
-    from distill.presets import PAPER
-    from distill.tables import study_cells, study_markdown
+    from distill.lab.presets import PAPER
+    from distill.reporting import study
 
     base = {"model": "teacher", "epochs": 150, "cfg_lr": 0.05, "cfg_max_norm": 3.5, "cfg_momentum": 0.9,
             "cfg_momentum_ramp": 0, "device": "GPU (test)"}  # fmt: skip
@@ -260,9 +262,17 @@ def test_the_study_table_names_each_change_and_compares_it_with_its_machines_sta
          {**student, "cfg_lr": 0.3, "seed": 0, "val_errors": float("nan")},
          {**on_cpu, "seed": 0, "val_errors": 130}, {**on_cpu, "temperature": 8.0, "seed": 0, "val_errors": 128}]
     )  # fmt: skip
-    text = study_markdown(teachers, students)
+    start = study.start(PAPER)  # what tune.py logs with each row: the settings it changed from the study's start
+    with_changes = lambda rows, panel: rows.assign(
+        **pd.DataFrame([study.changed(r, start[panel]) for r in rows.to_dict("records")])
+    )
+    teachers, students = (
+        with_changes(teachers, "teacher"),
+        with_changes(students.assign(teacher_epochs=150), "students"),
+    )
+    text = study.markdown((teachers, students))
     # the last column: what the paper preset kept, read from it
-    teacher, distilled, alone = (PAPER.teacher.train, PAPER.headline_distilled.train, PAPER.headline_baseline.train)
+    teacher, distilled, alone = (PAPER.teacher.train, PAPER.students.distilled.train, PAPER.students.alone.train)
     # per seed in seed order; the start's errors once, on the panel's first line
     assert f"| teacher; start: 75.0 (78, 72) | epochs | 150 | 300: 68.5 (67, 70) | {teacher.epochs} |" in text
     gpu_rows = text.split("| students of GPU-trained teachers")[1].split("| students of CPU")[0]
@@ -275,42 +285,45 @@ def test_the_study_table_names_each_change_and_compares_it_with_its_machines_sta
     # the CPU's teachers differ from the GPU's: their students are compared with the CPU's own start
     cpu_panel = text.split("| students of CPU-trained teachers")[1]
     assert f"; start: 130.0 (130) | T | 20 | 8: 128.0 (128) | {PAPER.temperature:g} |" in cpu_panel
-    cells = study_cells(students[students.device == "NVIDIA (test)"], "students")
+    cells = study.cells(students[students.device == "NVIDIA (test)"])
     assert cells.change.tolist()[:3] == ["", "T 8", "soft term logit matching (§2.1)"]  # the figure's labels
 
 
-def test_a_study_student_learns_from_the_teacher_its_command_names_whatever_the_rows_order(tmp_path):
+def test_the_study_columns_are_added_once_from_the_logged_commands_and_no_other_value_changes(tmp_path):
     study = tmp_path / "mnist" / "study"
     study.mkdir(parents=True)
     tune = "python replicate/tune.py --preset paper --seeds 0 --students"
-    rows = [  # a 300-epoch teacher logged last; the next student read the 150-epoch one from the cache
-        {"model": "teacher", "epochs": 300, "command": f"{tune} --teacher-epochs 300"},
-        {"model": "distilled", "epochs": 150, "command": f"{tune} --teacher-epochs 150 --lr 0.01"},
-        {"model": "distilled", "epochs": 150, "command": f"{tune} --teacher-epochs 300 --lr 0.03"},
-        {"model": "distilled", "epochs": 50, "command": "python replicate/tune.py --seeds 0"},  # the preset's teacher
+    rows = [
+        {"model": "teacher", "epochs": 300, "cfg_lr": 0.05, "command": f"{tune} --teacher-epochs 300"},
+        {"model": "distilled", "epochs": 150, "cfg_lr": 0.01, "command": f"{tune} --teacher-epochs 150 --lr 0.01"},
+        {"model": "distilled", "epochs": 150, "cfg_lr": 0.03, "command": f"{tune} --teacher-epochs 300 --lr 0.03"},
+        {"model": "distilled", "epochs": 50, "cfg_lr": 0.1, "command": "python replicate/tune.py --seeds 0"},
     ]
-    rows = [{**row, "seed": 0, "val_errors": 100, "device": "CPU (test)"} for row in rows]
+    student = {"temperature": 20.0, "hard_weight": 0.1}
+    common = {"seed": 0, "val_errors": 100, "device": "CPU (test)"}
+    rows = [{**row, **common, **(student if row["model"] != "teacher" else {})} for row in rows]
     pd.DataFrame(rows).to_csv(study / "distillation_tuning.csv", index=False)
-    pd.DataFrame(rows[:1]).to_csv(study / "teacher_tuning.csv", index=False)
-    figures = load_script("figures")
-    teachers, students = figures.study_rows(tmp_path)
-    assert students.teacher_epochs.tolist() == [150, 300, 150]
-    assert teachers.epochs.tolist() == [300]  # logged in both files: one teacher, counted once
-    rows.append({**rows[1], "command": f"{tune} --teacher-max-norm 3.873"})  # a teacher the tables cannot name
-    pd.DataFrame(rows).to_csv(study / "distillation_tuning.csv", index=False)
-    with pytest.raises(SystemExit):
-        figures.study_rows(tmp_path)
+    before = read_rows(study / "distillation_tuning.csv")
+    add = load_script("add_study_columns").main
+    assert add(["--study", str(study)]) == 0
+    after = read_rows(study / "distillation_tuning.csv")
+    assert [{k: r[k] for k in before[0]} for r in after] == before  # every earlier value, as it was written
+    added = pd.read_csv(study / "distillation_tuning.csv")
+    assert added.teacher_epochs.fillna(0).tolist() == [0, 150, 300, 150]
+    assert added.factor.fillna("").tolist() == ["epochs", "lr, epochs", "teacher epochs, lr, epochs", ""]
+    assert added.value.fillna("").tolist() == ["300", "0.01, 150", "300, 0.03, 150", ""]
+    assert add(["--study", str(study)]) == 0 and read_rows(study / "distillation_tuning.csv") == after
 
 
 def test_the_share_kept_counts_errors_and_accuracies_alike():
-    from distill.tables import kept_share
+    from distill.reporting.tables import kept_share
 
     assert kept_share(58.9, 61.1, 60.8) == pytest.approx(0.8636, abs=1e-4)  # Table 1's accuracies: 86 % kept
     assert kept_share(140, 120, 125) == pytest.approx(0.75)  # errors fall as nets improve: 15 of 20 kept
 
 
 def test_the_headline_counts_one_teacher_per_seed_the_one_its_students_learnt_from():
-    from distill.tables import headline_rows
+    from distill.experiments.headline import headline_rows
 
     def row(experiment, model, seed, errors):
         return {"experiment": experiment, "model": model, "seed": seed, "preset": "paper", "eval_split": "test",
@@ -326,7 +339,8 @@ def test_the_headline_counts_one_teacher_per_seed_the_one_its_students_learnt_fr
 
 
 def test_a_diverged_ensemble_student_is_named_not_counted():
-    from distill.tables import ensemble_markdown
+    from distill.experiments import ensemble
+    from distill.reporting.tables import Results
 
     def row(model, seed, errors, diverged=None):
         return {"experiment": "ensemble", "model": model, "seed": seed, "preset": "paper", "eval_split": "test",
@@ -335,21 +349,22 @@ def test_a_diverged_ensemble_student_is_named_not_counted():
     members = [row("baseline", s, 140) for s in range(20)]
     runs = pd.DataFrame([*members, row("ensemble", 0, 130), row("ensemble", 1, 120), row("distilled", 0, 132),
                          row("distilled", 1, float("nan"), diverged=1)])  # fmt: skip
-    table = ensemble_markdown(runs, "paper")
+    table = ensemble.table(Results(runs.assign(precision="fp32")), "paper")
     assert "| 132 (n=1); diverged (seed 1 in epoch 1) |" in table
     assert "measured 80 % per seed" in table  # seed 0 only: (132 − 140) / (130 − 140)
-    figure = load_script("figures").plot_ensemble(runs, "paper")
+    figure = ensemble.plot(Results(runs), "paper")
     dots = [len(collection.get_offsets()) for collection in figure.axes[0].collections]
     assert dots == [10, 1, 1, 10, 1]  # per ensemble seed its members and ensemble; the one distilled net that ran
-    assert load_script("figures").plot_ensemble(runs, "quick").startswith("no run")
-    every_seed = ensemble_markdown(runs[runs.test_errors != 132], "paper")
+    assert ensemble.plot(Results(runs), "quick").startswith("no run")
+    every_seed = ensemble.table(Results(runs[runs.test_errors != 132].assign(precision="fp32")), "paper")
     assert (
         "| diverged (seed 1 in epoch 1) |" in every_seed and "keeps: published 86 %, measured: none, the" in every_seed
     )
 
 
-def test_the_ensemble_students_validation_table_keeps_members_cells_and_divergence_apart():
-    from distill.tables import ensemble_tuning_markdown
+def test_the_ensemble_students_validation_table_keeps_members_cells_and_divergence_apart(tmp_path):
+    from distill.experiments.ensemble import tuning_table
+    from distill.reporting.tables import Results
 
     def row(model, seed, errors, member=None, lr=None):
         return {"model": model, "seed": seed, "val_errors": errors, "member": member, "temperature": 20.0,
@@ -359,23 +374,27 @@ def test_the_ensemble_students_validation_table_keeps_members_cells_and_divergen
     alone = row("baseline", 0, 190)  # a student alone of the sweep, not a member
     students = [row("distilled", 0, float("nan"), lr=0.1), row("distilled", 1, float("nan"), lr=0.1),
                 row("distilled", 0, 148, lr=0.03), row("distilled", 1, 152, lr=0.03)]  # fmt: skip
-    table = ensemble_tuning_markdown(pd.DataFrame([*members, alone, row("ensemble", 0, 140), *students]))
+    folder = tmp_path / "mnist" / "ensemble_tuning"
+    folder.mkdir(parents=True)
+    rows = pd.DataFrame([*members, alone, row("ensemble", 0, 140), *students])
+    rows.to_csv(folder / "distillation_tuning.csv", index=False)
+    table = tuning_table(Results(runs=pd.DataFrame(), folder=tmp_path))
     assert "| single nets (800-800 alone) | | | | | | 154.5 ± 2.9 (n=20) |" in table
     assert "| distilled from it | 20 | 0.1 | 0.1 | 50 | diverged, diverged | diverged |" in table
     assert "| distilled from it | 20 | 0.1 | 0.03 | 50 | 148, 152 | 150.0 ± 2.8 (n=2) |" in table
 
 
-def test_the_brief_transfer_table_keeps_every_published_number_and_the_offset_found_without_test_data():
-    from distill.tables import transfer_markdown
+def test_the_transfer_table_keeps_every_published_number_and_the_offset_found_without_test_data():
+    from distill.experiments.transfer_sets import OMIT3, table
+    from distill.reporting.tables import Results
 
     row = {"experiment": "omit3", "model": "distilled", "preset": "paper", "seed": 0, "eval_split": "test",
            "test_errors": 130, "class_errors": 60, "test_optimal_offset": 1.8, "test_optimal_test_errors": 100,
            "test_optimal_class_errors": 14, "test_optimal_class_correct_pct": 98.5, "prior_offset": 2.1,
            "prior_test_errors": 105, "prior_class_errors": 12, "device": "cpu", "precision": "bf16"}  # fmt: skip
-    runs = pd.DataFrame([row])
-    full, brief = (transfer_markdown(runs, "paper", ("omit3",), brief=b) for b in (False, True))
+    text = table(Results(pd.DataFrame([row])), "paper", OMIT3)
     published = ("| 206 | 130 (n=1) |", "| 133 | 60 (n=1) |", "| 3.5 | 1.8 (n=1) |", "| 109 | 100 (n=1) |",
                  "| 14 | 14 (n=1) |", "| 98.6 | 98.5 (n=1) |")  # fmt: skip
-    assert all(cell in brief for cell in published)
-    assert "prior matching) | — | 2.1 (n=1) |" in brief and "prior-matching offset | — | 105 (n=1) |" in brief
-    assert "| — | 12 (n=1) |" in full and "| — | 12 (n=1) |" not in brief  # an extra that only SUMMARY shows
+    assert all(cell in text for cell in published)
+    assert "prior matching) | — | 2.1 (n=1) |" in text and "prior-matching offset | — | 105 (n=1) |" in text
+    assert "| — | 12 (n=1) |" in text and "cpu, bf16" in text

@@ -4,8 +4,9 @@ import pandas as pd
 import pytest
 import torch
 
-from distill import hardware, tables
-from distill.presets import CIFAR_PAPER, PAPER, with_precision
+from distill.lab import hardware
+from distill.lab.presets import CIFAR_PAPER, PAPER, with_precision
+from distill.reporting import tables
 from tests.conftest import load_script, read_rows
 
 CPU = torch.device("cpu")
@@ -52,10 +53,14 @@ def test_with_precision_sets_every_stage_and_nothing_else():
         trained = [name for name in vars(preset) if hasattr(getattr(preset, name), "train")]
         for precision in ("bf16", "fp32"):
             changed = with_precision(preset, precision)
-            assert {getattr(changed, n).train.bf16 for n in trained} == {precision == "bf16"}
+            models = [m for n in trained for m in vars(getattr(changed, n)).values() if hasattr(m, "train")] + [
+                getattr(changed, n) for n in trained if hasattr(getattr(changed, n), "build")
+            ]  # a stage, or the two stages of a student's schedules
+            assert {m.train.precision for m in models} == {precision}
             assert changed == with_precision(changed, precision)
             for name in trained:  # only the precision differs
-                assert getattr(changed, name).with_train(bf16=False) == getattr(preset, name).with_train(bf16=False)
+                fp32 = lambda p: getattr(p, name).with_train(precision="fp32")
+                assert fp32(changed) == fp32(preset)
 
 
 def test_old_rows_read_cfg_bf16_as_their_precision():
@@ -77,7 +82,7 @@ def test_a_run_says_its_precision_logs_it_and_keeps_its_cache_under_out(mnist_ro
     assert printed.splitlines()[0] == "precision fp32 (as asked)"
     assert "smoke preset" in printed and "mean nothing" in printed
     (row,) = read_rows(out / "runs.csv")
-    assert row["precision"] == "fp32" and row["cfg_bf16"] == "False"
+    assert row["precision"] == "fp32" and "cfg_bf16" not in row and "cfg_precision" not in row
     assert row["device"] == hardware.device_name(CPU)
     assert len(list((out / "cache").glob("teacher-*.pt"))) == 1 and not (tmp_path / "cache").exists()
 

@@ -6,8 +6,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from distill.cifar10 import tutorial_soft_loss
-from distill.losses import distillation_loss, kl_divergence, logit_matching_loss, soft_loss, softmax_with_temperature
+from distill.core.losses import (
+    distillation_loss,
+    kl_divergence,
+    logit_matching_loss,
+    soft_loss,
+    softmax_with_temperature,
+)
+from distill.experiments.cifar10 import tutorial_soft_loss
 
 N_CLASSES = 10
 
@@ -142,7 +148,7 @@ def test_alpha_weighted_loss_of_the_cifar_recipes():
 
 def test_the_ensembles_soft_targets_are_its_members_mean_softmax_at_T():
     """§4: the ensemble predicts with the arithmetic mean of its members' distributions, at T for its soft targets."""
-    from distill.ensemble import ensemble_logits
+    from distill.experiments.ensemble import ensemble_logits
 
     members = [torch.randn(6, N_CLASSES, dtype=torch.float64) * 3 for _ in range(4)]
     for T in (1.0, 20.0):

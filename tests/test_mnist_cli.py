@@ -9,8 +9,8 @@ import sys
 import pytest
 import torch
 
-from distill.data import DATA_DIR_ENV, load_mnist
-from distill.presets import MNIST_PRESETS, SMOKE
+from distill.core.data import DATA_DIR_ENV, load_mnist
+from distill.lab.presets import MNIST_PRESETS, SMOKE, Students
 from tests.conftest import REPO, load_script, read_rows
 
 REQUIRED_COLUMNS = {
@@ -54,7 +54,7 @@ def test_smoke_run_on_real_mnist_writes_well_formed_csvs(mnist_root, tmp_path, c
     (cache_file,) = (tmp_path / "cache").glob("teacher-*.pt")
     cache_file.write_bytes(b"garbage")
     assert load_script("mnist").main(args + ["--models", "teacher"]) == 0
-    assert "ignoring the cached model" in capsys.readouterr().out
+    assert "ignoring the kept model" in capsys.readouterr().out
     assert read_rows(out / "runs.csv")[-1]["model"] == "teacher"
 
 
@@ -177,8 +177,8 @@ def test_help_explains_every_flag():
 @pytest.mark.slow
 def test_every_experiment_runs_on_real_mnist_and_reuses_one_teacher(mnist_root, tmp_path, capsys, monkeypatch):
     # the headline's students with schedules of their own, as in the paper preset: used by main, by no other experiment
-    baseline, distilled = SMOKE.baseline.with_train(epochs=3), SMOKE.distilled.with_train(epochs=1, lr=0.03)
-    preset = dataclasses.replace(SMOKE, headline_baseline=baseline, headline_distilled=distilled)
+    alone, distilled = SMOKE.students.alone.with_train(epochs=3), SMOKE.students.distilled.with_train(epochs=1, lr=0.03)
+    preset = dataclasses.replace(SMOKE, students=Students(alone, distilled))
     monkeypatch.setitem(MNIST_PRESETS, "smoke", preset)
     out = tmp_path / "results"
     args = ["--preset", "smoke", "--experiment", "all", "--device", "cpu", "--data-dir", str(mnist_root)]

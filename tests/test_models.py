@@ -4,23 +4,26 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from distill.models import MLP, Dropout, apply_max_norm, count_parameters, drop_field, keep_mask
-from distill.presets import CIFAR_PRESETS, MNIST_PRESETS
-from distill.train import TrainConfig, learning_rate, momentum_at, train
+from distill.core.models import MLP, Dropout, apply_max_norm, count_parameters, drop_field, keep_mask
+from distill.core.train import TrainConfig, learning_rate, momentum_at, train
+from distill.lab.presets import CIFAR_PRESETS, MNIST_PRESETS
 
 
 def test_parameter_counts_of_teacher_and_student():
     paper = MNIST_PRESETS["paper"]
     assert count_parameters(MLP(paper.teacher.hidden)) == 2_395_210  # 784-1200-1200-10
-    assert count_parameters(MLP(paper.baseline.hidden)) == 1_276_810  # 784-800-800-10
-    assert paper.distilled.hidden == paper.baseline.hidden
+    assert count_parameters(MLP(paper.students.alone.hidden)) == 1_276_810  # 784-800-800-10
+    assert {
+        s.hidden
+        for s in (paper.students.alone, paper.students.distilled, paper.study_start.alone, paper.study_start.distilled)
+    } == {paper.students.alone.hidden}
 
 
 def test_paper_regularisers_only_on_the_teacher():
     paper = MNIST_PRESETS["paper"]
     assert (paper.teacher.input_dropout, paper.teacher.hidden_dropout) == (0.2, 0.5)
     assert paper.teacher.train.jitter == 2 and paper.teacher.train.max_norm is not None
-    for student in (paper.baseline, paper.distilled):
+    for student in (*vars(paper.students).values(), *vars(paper.study_start).values()):
         assert (student.input_dropout, student.hidden_dropout) == (0.0, 0.0)
         assert student.train.jitter == 0 and student.train.max_norm is None
 
@@ -130,7 +133,13 @@ def test_parameter_counts_of_the_cifar10_nets():
 def test_constant_schedule_and_the_seeds_optimiser():
     cfg = CIFAR_PRESETS["paper"].teacher.train
     assert [learning_rate(cfg, step, 3910) for step in (0, 1000, 3909)] == [0.001] * 3
-    assert (cfg.batch_size, cfg.momentum, cfg.nesterov, cfg.drop_last, cfg.bf16) == (128, 0.9, False, False, False)
+    assert (cfg.batch_size, cfg.momentum, cfg.nesterov, cfg.drop_last, cfg.precision) == (
+        128,
+        0.9,
+        False,
+        False,
+        "fp32",
+    )
 
 
 @pytest.mark.parametrize("drop_last, expected_batches", [(True, [32, 32, 32]), (False, [32, 32, 32, 4])])

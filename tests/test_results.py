@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from distill.results import append_rows, git_commit, provenance
+from distill.lab.results import append_rows, git_commit, provenance
 
 
 def read(path):
@@ -36,7 +36,7 @@ def test_provenance_names_the_environment():
 
     import torch
 
-    from distill.hardware import cpu_model
+    from distill.lab.hardware import cpu_model
 
     row = provenance(torch.device("cpu"))
     assert row["torch_version"] == torch.__version__
@@ -47,7 +47,7 @@ def test_provenance_names_the_environment():
 
 
 def test_a_commit_given_in_the_environment_is_recorded_and_the_command_names_the_script(monkeypatch):
-    from distill.results import command_line, record_invocation
+    from distill.lab.results import command_line, record_invocation
 
     monkeypatch.setenv("KD_GIT_COMMIT", "0123456789ab")
     git_commit.cache_clear()

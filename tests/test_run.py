@@ -2,11 +2,11 @@
 
 import torch
 
-from distill import run as run_module
-from distill.data import Split
-from distill.presets import Stage
-from distill.run import Run
-from distill.train import TrainConfig
+from distill.core.data import Split
+from distill.core.train import TrainConfig
+from distill.lab import run as run_module
+from distill.lab.presets import Stage
+from distill.lab.run import Run
 
 TINY = TrainConfig(epochs=1, batch_size=50, lr=0.05, max_norm=3.5, jitter=2)
 
@@ -21,7 +21,7 @@ def tiny_run(tmp_path) -> Run:
 def test_the_teachers_v_is_computed_in_eval_mode_on_unjittered_images(tmp_path):
     run = tiny_run(tmp_path)
     teacher_stage = Stage(hidden=(32, 32), input_dropout=0.2, hidden_dropout=0.5, train=TINY)
-    teacher = run.use_teacher(teacher_stage, tmp_path / "cache", retrain=False)
+    teacher = run.use_teacher(teacher_stage)
     v_train, v_test = run.teacher_logits
     teacher.eval()
     with torch.no_grad():
@@ -33,13 +33,13 @@ def test_the_teachers_v_is_computed_in_eval_mode_on_unjittered_images(tmp_path):
 
 def test_the_baseline_and_the_distilled_student_start_from_the_same_weights(tmp_path, monkeypatch):
     run = tiny_run(tmp_path)
-    run.use_teacher(Stage(hidden=(32,), train=TINY), tmp_path / "cache", retrain=False)
+    run.use_teacher(Stage(hidden=(32,), train=TINY))
     initial = {}
     real_train = run_module.train
 
-    def recording_train(model, images, loss_fn, cfg, evaluate, description, **kwargs):
+    def recording_train(model, images, loss_fn, cfg, evaluate, description, *args):
         initial[description.split()[0]] = {k: t.clone() for k, t in model.state_dict().items()}
-        return real_train(model, images, loss_fn, cfg, evaluate, description, **kwargs)
+        return real_train(model, images, loss_fn, cfg, evaluate, description, *args)
 
     monkeypatch.setattr(run_module, "train", recording_train)
     student = Stage(hidden=(16, 16), train=TINY)

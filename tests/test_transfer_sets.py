@@ -3,10 +3,10 @@
 import pytest
 import torch
 
-from distill.data import load_mnist
-from distill.models import MLP
-from distill.train import predict_logits
-from distill.transfer_sets import (
+from distill.core.data import load_mnist
+from distill.core.models import MLP
+from distill.core.train import predict_logits
+from distill.experiments.transfer_sets import (
     OMIT3,
     ONLY78,
     best_offset_on_test,

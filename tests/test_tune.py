@@ -67,8 +67,8 @@ def test_a_diverging_setting_is_logged_as_such_and_the_sweep_goes_on(mnist_root,
 def test_the_ensemble_student_is_swept_on_validation_from_members_trained_once(
     mnist_root, tmp_path, monkeypatch, capsys
 ):
-    from distill.ensemble import ensemble_logits
-    from distill.run import Run
+    from distill.experiments.ensemble import ensemble_logits
+    from distill.lab.run import Run
 
     tune = load_script("tune")
     members, taught = [], []  # the members' logits; (T, soft targets v on the transfer set) of each student

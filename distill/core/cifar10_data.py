@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from distill.data import DATA_DIR_ENV, Dataset, DataUnavailable, Split, torchvision_download
+from distill.core.data import DATA_DIR_ENV, Dataset, DataUnavailable, Split, torchvision_download
 
 FOLDER = "cifar-10-batches-py"
 TRAIN_BATCHES = [f"data_batch_{i}" for i in range(1, 6)]

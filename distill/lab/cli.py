@@ -9,11 +9,11 @@ from pathlib import Path
 
 import torch
 
-from distill.checkpoint import CheckpointMismatch, Checkpoints
-from distill.data import DATA_DIR_ENV, DEFAULT_DATA_DIR, Dataset, DataUnavailable, existing_data_dir, load_mnist
-from distill.hardware import PRECISION_ENV, PRECISIONS, choose_precision
-from distill.results import git_commit, log_wall_time, record_invocation
-from distill.train import TrainingDiverged
+from distill.core.data import DATA_DIR_ENV, DEFAULT_DATA_DIR, Dataset, DataUnavailable, existing_data_dir, load_mnist
+from distill.core.train import TrainingDiverged
+from distill.lab.hardware import PRECISION_CHOICES, PRECISION_ENV, choose_precision
+from distill.lab.results import git_commit, log_wall_time, record_invocation
+from distill.lab.store import Store, UnreadableState
 
 
 class ScriptParser(argparse.ArgumentParser):
@@ -21,8 +21,9 @@ class ScriptParser(argparse.ArgumentParser):
     usage text before the error is a dozen lines that bury the one that matters; --help still shows it)."""
 
     def __init__(self, description: str, script: str):
-        super().__init__(description=description, prog=Path(script).name,
-                         formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+        super().__init__(
+            description=description, prog=Path(script).name, formatter_class=argparse.RawDescriptionHelpFormatter
+        )
         self.script = script
 
     def parse_args(self, args=None, namespace=None):
@@ -40,33 +41,57 @@ class _SingleSeed(argparse.Action):
         setattr(namespace, self.dest, [value])
 
 
-def add_common_arguments(parser: argparse.ArgumentParser, presets: dict, default_out: str, resumable: bool = True,
-                         sweep: bool = False, preset_help: str = "paper: the recipe meant to reach the published "
-                         "numbers; quick: the effect in minutes") -> None:  # fmt: skip
+def add_common_arguments(
+    parser: argparse.ArgumentParser,
+    presets: dict,
+    default_out: str,
+    resumable: bool = True,
+    sweep: bool = False,
+    preset_help: str = "paper: the recipe meant to reach the published numbers; quick: the effect in minutes",
+) -> None:
     """The flags every script shares; ``sweep``: --precision takes several values (a tuning axis)."""
     default_precision = os.environ.get(PRECISION_ENV) or "auto"
     add = parser.add_argument
-    add("--preset", choices=list(presets), default="paper",
-        help=f"{preset_help}; smoke: seconds, for tests (default: paper)")  # fmt: skip
+    add(
+        "--preset",
+        choices=list(presets),
+        default="paper",
+        help=f"{preset_help}; smoke: seconds, for tests (default: paper)",
+    )
     seeds = parser.add_mutually_exclusive_group()
     seeds.add_argument("--seeds", type=int, nargs="+", default=[0], help="seeds to run, one after another (default: 0)")
     seeds.add_argument("--seed", type=int, dest="seeds", action=_SingleSeed, help="a single seed (same as --seeds N)")
-    add("--device", choices=["auto", "cpu", "cuda"], default="auto",
-        help="where to train; auto picks cuda when available (default: auto)")  # fmt: skip
-    add("--data-dir", help="folder holding MNIST/raw/ or cifar-10-batches-py/ (downloaded there if missing); "
-        f"default: ${DATA_DIR_ENV} if set, else {DEFAULT_DATA_DIR}")  # fmt: skip
+    add(
+        "--device",
+        choices=["auto", "cpu", "cuda"],
+        default="auto",
+        help="where to train; auto picks cuda when available (default: auto)",
+    )
+    add(
+        "--data-dir",
+        help="folder holding MNIST/raw/ or cifar-10-batches-py/ (downloaded there if missing); "
+        f"default: ${DATA_DIR_ENV} if set, else {DEFAULT_DATA_DIR}",
+    )
     add("--out", default=default_out, help=f"folder the CSV logs are appended to (default: {default_out})")
-    add("--precision", choices=PRECISIONS, nargs="+" if sweep else None,
+    add(
+        "--precision",
+        choices=PRECISION_CHOICES,
+        nargs="+" if sweep else None,
         default=[default_precision] if sweep else default_precision,
         help=("one run per value given; " if sweep else "")
         + "number format of the forward pass; auto: bf16 where the hardware multiplies it natively (a GPU of "
         f"compute capability 8.0+, a CPU with AMX or AVX512-BF16), fp32 elsewhere (default: ${PRECISION_ENV} "
-        "if set, else auto)")  # fmt: skip
+        "if set, else auto)",
+    )
     add("--cache-dir", help="where trained teachers and ensemble members are saved and reused (default: <out>/cache)")
     if resumable:
-        add("--fresh", action="store_true", help="train every model from its first epoch, ignoring (and "
+        add(
+            "--fresh",
+            action="store_true",
+            help="train every model from its first epoch, ignoring (and "
             "overwriting) the checkpoints that an interrupted run left in <out>/checkpoints/ (default: resume "
-            "from them); a cached teacher is still loaded (--retrain-teacher retrains it)")  # fmt: skip
+            "from them); a cached teacher is still loaded (--retrain-teacher retrains it)",
+        )
         add(
             "--retrain-teacher",
             action="store_true",
@@ -80,9 +105,8 @@ def setup(args: argparse.Namespace, load=load_mnist) -> Dataset:
     saying why; ``args.cache_dir`` defaults to <out>/cache. Whatever can be wrong before training ends the program here,
     with one sentence."""
     git_commit()  # pin the code version now, before hours of training
-    # Subnormal floats (below 1.2e-38, far below anything that matters here) turn up in the students'
-    # gradients; x86 CPUs handle them in microcode, and flushing them to zero made a student epoch 25-30 %
-    # faster on our CPU. Set before any computation, so that every number of a run is computed the same way.
+    # Subnormal floats (below 1.2e-38) turn up in the students' gradients, and x86 CPUs handle them slowly, in
+    # microcode. Set before any computation, so that every number of a run is computed the same way.
     torch.set_flush_denormal(True)
     reuse_freed_memory()
     if args.device == "cuda" and not torch.cuda.is_available():
@@ -110,17 +134,15 @@ def resolve_precisions(requested: str | list[str], device: torch.device) -> str 
     try:
         precision, reason = choose_precision(requested, device)
     except ValueError:  # argparse checks the flag's values, not a default from the environment
-        fail(f"${PRECISION_ENV} is {requested!r}; set it to one of {', '.join(PRECISIONS)}, or unset it.")
+        fail(f"${PRECISION_ENV} is {requested!r}; set it to one of {', '.join(PRECISION_CHOICES)}, or unset it.")
     print(reason, flush=True)
     return precision
 
 
 def reuse_freed_memory() -> None:
-    """Make glibc keep freed blocks of up to 32 MiB for reuse instead of handing them back to the kernel. PyTorch's CPU
-    allocator asks malloc for every tensor anew, and glibc may serve large blocks with fresh pages from the kernel and
-    return them when freed: a teacher step page-faulted 100-200 times, and without that its bf16 steps ran 7-12 % faster
-    on our CPU. The largest tensor a step allocates is a 5.8 MB gradient, and 32 MiB is the most every glibc accepts.
-    Nothing is computed differently; a no-op elsewhere."""
+    """Make glibc keep freed blocks of up to 32 MiB (above a step's largest tensor) for reuse instead of handing them
+    back to the kernel, which then page-faults on every step (REPRODUCE.md measures it). Nothing is computed
+    differently; a no-op where there is no glibc."""
     try:
         mallopt = ctypes.CDLL(None).mallopt  # the malloc this process uses, if it has mallopt
     except (OSError, AttributeError):  # macOS, Windows, musl
@@ -130,15 +152,15 @@ def reuse_freed_memory() -> None:
 
 
 def run_resumably(args: argparse.Namespace, experiments):
-    """Return ``experiments(checkpoints)``, each model's state saved every epoch to <out>/checkpoints/ so that
-    rerunning an interrupted command resumes it; the checkpoints are deleted once the command has finished.
-    A diverged loss or a checkpoint of another configuration ends the program with one sentence."""
-    checkpoints = Checkpoints(Path(args.out) / "checkpoints", fresh=args.fresh)
+    """Return ``experiments((checkpoints, cache))``: each student's state saved every epoch to <out>/checkpoints/, each
+    teacher's to --cache-dir, so that rerunning an interrupted command resumes it; the students' states are deleted
+    once the command has finished. A diverged loss or an unreadable state ends the program with one sentence."""
+    checkpoints = Store(Path(args.out) / "checkpoints", fresh=args.fresh)
     try:
-        result = experiments(checkpoints)
+        result = experiments((checkpoints, Store(Path(args.cache_dir), fresh=args.fresh, kept=True)))
     except TrainingDiverged as error:
         fail(f"{error}. The rows logged before it are kept.", status=1)
-    except CheckpointMismatch as error:
+    except UnreadableState as error:
         fail(str(error))
     checkpoints.remove_used()
     return result
@@ -166,8 +188,15 @@ def finish(args: argparse.Namespace, started: float, device: torch.device, exper
             "quick or paper for results."
         )
     minutes = (time.perf_counter() - started) / 60
-    log_wall_time(args.out, minutes, device, experiment=experiment, preset=args.preset,
-                  seeds=" ".join(map(str, args.seeds)), precision=args.precision)  # fmt: skip
+    log_wall_time(
+        args.out,
+        minutes,
+        device,
+        experiment=experiment,
+        preset=args.preset,
+        seeds=" ".join(map(str, args.seeds)),
+        precision=args.precision,
+    )
     print(f"\n{flag}, preset {args.preset}, seeds {args.seeds}: {minutes:.1f} min wall time")
 
 

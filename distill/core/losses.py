@@ -62,8 +62,15 @@ def hard_loss(z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     return F.cross_entropy(at_least_float32(z), labels)
 
 
-def distillation_loss(z: torch.Tensor, v: torch.Tensor, labels: torch.Tensor, temperature: float, hard_weight: float,
-                      soft_weight: float = 1.0, soft_term=soft_loss) -> torch.Tensor:  # fmt: skip
+def distillation_loss(
+    z: torch.Tensor,
+    v: torch.Tensor,
+    labels: torch.Tensor,
+    temperature: float,
+    hard_weight: float,
+    soft_weight: float = 1.0,
+    soft_term=soft_loss,
+) -> torch.Tensor:
     """C = soft_weight·T²·KL(p‖q) + hard_weight·CE(labels, softmax(z)): §2's objective up to a constant.
 
     MNIST uses soft_weight 1 and a small hard_weight; the CIFAR-10 example weighs the two terms alpha and 1 − alpha, and

@@ -1,9 +1,8 @@
 """The one training loop every model in this repository goes through.
 
 Per step: learning rate from the schedule → batch (slice of a randperm, jittered if asked) → forward
-(bf16 autocast if asked: hardware.py) → loss → step → max-norm projection. Per epoch: evaluate, log, save
-the training state (if asked, for resuming: checkpoint.py), update the progress line. Training time is
-measured apart from evaluation.
+(bf16 autocast if asked) → loss → step → max-norm projection. Per epoch: evaluate, log, hand the training
+state to ``save`` (for resuming), update the progress line. Training time is measured apart from evaluation.
 """
 
 import math
@@ -15,9 +14,10 @@ from typing import Protocol
 import torch
 from tqdm import tqdm
 
-from distill.checkpoint import rng_state, set_rng_state
-from distill.data import jitter
-from distill.models import apply_max_norm
+from distill.core.data import jitter
+from distill.core.models import apply_max_norm
+
+PRECISIONS = ("fp32", "bf16")
 
 
 class TrainingDiverged(RuntimeError):
@@ -39,7 +39,7 @@ class TrainConfig:
     warmup: float = 0.02  # fraction of all steps with a linear warm-up from 0 to lr
     max_norm: float | None = None  # bound on each hidden unit's incoming weight norm (teacher only)
     jitter: int = 0  # random translation of every image by up to this many pixels in x and y (teacher only)
-    bf16: bool = False  # bf16 autocast for the forward pass; weights and the optimiser stay float32
+    precision: str = "fp32"  # "bf16": bf16 autocast for the forward pass; weights and the optimiser stay float32
     nesterov: bool = True  # Nesterov momentum (False: the classical momentum of torch.optim.SGD's default)
     schedule: str = "warmup-linear"  # "warmup-linear": warm-up, then linear decay to 0; "constant": lr throughout
     drop_last: bool = True  # drop each epoch's last, partial batch (False: train on it too, as a DataLoader does)
@@ -51,6 +51,8 @@ class TrainConfig:
     def __post_init__(self):
         if self.schedule not in ("warmup-linear", "constant"):
             raise ValueError(f"schedule must be 'warmup-linear' or 'constant', got {self.schedule!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
 
 
 class ModelStage(Protocol):
@@ -94,8 +96,16 @@ def count_errors(logits: torch.Tensor, labels: torch.Tensor) -> int:
     return int((logits.argmax(dim=1) != labels).sum())
 
 
-def train(model: torch.nn.Module, images: torch.Tensor, loss_fn, cfg: TrainConfig, evaluate, description: str,
-          resume: dict | None = None, save=None) -> tuple[list[dict], float]:  # fmt: skip
+def train(
+    model: torch.nn.Module,
+    images: torch.Tensor,
+    loss_fn,
+    cfg: TrainConfig,
+    evaluate,
+    description: str,
+    resume: dict | None = None,
+    save=None,
+) -> tuple[list[dict], float]:
     """Train ``model`` on ``images`` (N, …) with ``loss_fn``; return per-epoch logs and train seconds.
 
     ``loss_fn(logits, batch indices)`` gets the batch's indices into ``images`` so that it can look up whatever
@@ -149,6 +159,20 @@ def train(model: torch.nn.Module, images: torch.Tensor, loss_fn, cfg: TrainConfi
     return history, train_seconds
 
 
+def rng_state(device: torch.device) -> dict:
+    """The generators a training epoch draws from: batch order, jitter and dropout masks."""
+    state = {"cpu": torch.get_rng_state()}
+    if device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(device)
+    return state
+
+
+def set_rng_state(state: dict, device: torch.device) -> None:
+    torch.set_rng_state(state["cpu"].cpu())
+    if device.type == "cuda":
+        torch.cuda.set_rng_state(state["cuda"].cpu(), device)
+
+
 def sgd(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.SGD:
     return torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov, fused=True)
 
@@ -158,7 +182,7 @@ def sgd_step(model: torch.nn.Module, optimizer, cfg: TrainConfig, lr: float, x: 
     that both pipelines time the same step."""
     for group in optimizer.param_groups:
         group["lr"] = lr
-    with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
+    with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16"):
         logits = model(x)
     loss = loss_fn(logits)
     optimizer.zero_grad(set_to_none=True)
@@ -190,5 +214,5 @@ class Progress:
             elapsed = time.perf_counter() - self.started
             eta = elapsed / (epoch - self.done) * (self.epochs - epoch)
             fields = " ".join(f"{k}={v}" for k, v in shown.items())
-            print(f"{self.description}: epoch {epoch}/{self.epochs} loss={loss:.4g} {fields} "
-                  f"elapsed={elapsed:.0f}s eta={eta:.0f}s", flush=True)  # fmt: skip
+            line = f"{self.description}: epoch {epoch}/{self.epochs} loss={loss:.4g} {fields}"
+            print(f"{line} elapsed={elapsed:.0f}s eta={eta:.0f}s", flush=True)

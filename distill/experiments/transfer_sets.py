@@ -13,18 +13,23 @@ equals their frequency in the training labels (prior matching).
 
 import copy
 from dataclasses import dataclass
+from functools import partial
 
 import torch
 
-from distill.models import MLP
-from distill.presets import MnistPreset
-from distill.run import Run, log_once
-from distill.train import count_errors, predict_logits
+from distill.core.models import MLP
+from distill.core.train import count_errors, predict_logits
+from distill.lab.experiment import Experiment
+from distill.lab.presets import MnistPreset
+from distill.lab.run import Run
+from distill.reporting.plots import BLUE, GREEN, GREY, ORANGE, plt
+from distill.reporting.tables import Results, devices_of, mean_sd
 
 
 @dataclass(frozen=True)
 class TransferSetExperiment:
     name: str
+    title: str  # what the transfer set is, in words
     kept_classes: tuple[int, ...]  # digits in the transfer set
     offset_classes: tuple[int, ...]  # digits whose output bias gets the offset
     offsets: tuple[float, float]  # sweep range, in steps of 0.1
@@ -47,29 +52,52 @@ class TransferSetExperiment:
         return [
             (f"{unit}, no offset", error, published.get(error)),
             (f"errors on test {classes}s, no offset", "class_errors", published.get("class_errors")),
-            (f"offset on the bias of {classes}, chosen on test (as the paper)", "test_optimal_offset",
-             self.published_offset),
+            (
+                f"offset on the bias of {classes}, chosen on test (as the paper)",
+                "test_optimal_offset",
+                self.published_offset,
+            ),
             (f"{unit} at the offset chosen on test", f"test_optimal_{error}", published.get(f"offset_{error}")),
-            (f"errors on test {classes}s at that offset", "test_optimal_class_errors",
-             published.get("offset_class_errors")),
-            (f"test {classes}s right at that offset (%)", "test_optimal_class_correct_pct",
-             published.get("class_correct_pct")),
+            (
+                f"errors on test {classes}s at that offset",
+                "test_optimal_class_errors",
+                published.get("offset_class_errors"),
+            ),
+            (
+                f"test {classes}s right at that offset (%)",
+                "test_optimal_class_correct_pct",
+                published.get("class_correct_pct"),
+            ),
             ("offset chosen without test data (prior matching)", "prior_offset", None),
             (f"{unit} at the prior-matching offset", f"prior_{error}", None),
             (f"errors on test {classes}s at that offset", "prior_class_errors", None),
-        ]  # fmt: skip
+        ]
 
 
 OMIT3 = TransferSetExperiment(
-    "omit3", kept_classes=(0, 1, 2, 4, 5, 6, 7, 8, 9), offset_classes=(3,), offsets=(-2.0, 10.0), published_offset=3.5,
-    published={"test_errors": 206, "class_errors": 133, "offset_test_errors": 109, "offset_class_errors": 14,
-               "class_correct_pct": 98.6},
-)  # fmt: skip
+    "omit3",
+    "a transfer set without 3s (omit3), and the bias offset of 3",
+    kept_classes=(0, 1, 2, 4, 5, 6, 7, 8, 9),
+    offset_classes=(3,),
+    offsets=(-2.0, 10.0),
+    published_offset=3.5,
+    published={
+        "test_errors": 206,
+        "class_errors": 133,
+        "offset_test_errors": 109,
+        "offset_class_errors": 14,
+        "class_correct_pct": 98.6,
+    },
+)
 ONLY78 = TransferSetExperiment(
-    "only78", kept_classes=(7, 8), offset_classes=(7, 8), offsets=(-15.0, 3.0), published_offset=-7.6,
+    "only78",
+    "a transfer set of only 7s and 8s (only78), and the bias offsets of 7 and 8",
+    kept_classes=(7, 8),
+    offset_classes=(7, 8),
+    offsets=(-15.0, 3.0),
+    published_offset=-7.6,
     published={"test_error_pct": 47.3, "offset_test_error_pct": 13.2},
-)  # fmt: skip
-TRANSFER_SET_EXPERIMENTS = {e.name: e for e in (OMIT3, ONLY78)}
+)
 
 
 def transfer_mask(labels: torch.Tensor, classes: tuple[int, ...]) -> torch.Tensor:
@@ -119,8 +147,8 @@ def prior_matching_offset(train_logits: torch.Tensor, classes: tuple[int, ...], 
     return round((low + high) / 2, 2)
 
 
-def run_transfer_set(run: Run, preset: MnistPreset, experiment: TransferSetExperiment) -> list[dict]:
-    """Distil the student on the reduced transfer set, study the offset, log row and sweep; return [the row]."""
+def run_seed(run: Run, preset: MnistPreset, experiment: TransferSetExperiment) -> None:
+    """Distil the student on the reduced transfer set, study the offset, log its row and the sweep."""
     train, test, classes = run.train_split, run.eval_split, experiment.offset_classes
     sweep_rows: list[dict] = []
 
@@ -152,12 +180,80 @@ def run_transfer_set(run: Run, preset: MnistPreset, experiment: TransferSetExper
         return columns
 
     mask = transfer_mask(train.labels, experiment.kept_classes)
-    # as many SGD steps as the 50-epoch student on all the images, whatever the transfer set's size: 50 epochs of the
+    # as many SGD steps as the distilled student on all the images, whatever the transfer set's size: 50 epochs of the
     # 12,116 sevens and eights are a fifth of them, and a warm-up (2 % of the steps) too short for lr 0.1
-    stage = preset.distilled.with_train(epochs=round(preset.distilled.train.epochs * len(train) / int(mask.sum())))
+    distilled = preset.study_start.distilled
+    stage = distilled.with_train(epochs=round(distilled.train.epochs * len(train) / int(mask.sum())))
     transfer = train.subset(mask), run.teacher_logits[0][mask]  # the teacher's v on the kept images only
     run.distill(stage, preset.temperature, preset.hard_weight, transfer, after_training=offset_study)
-    row = run.rows[-1]
-    identity = {"run_id": row["run_id"], "experiment": experiment.name, "seed": run.seed, "preset": run.preset_name}
-    log_once(run.runs_csv.parent / "offset_sweeps.csv", [{**identity, **r} for r in sweep_rows])
-    return [row]
+    run.log_table("offset_sweeps", sweep_rows)
+
+
+def table(results: Results, preset: str, experiment: TransferSetExperiment) -> str:
+    """Published | measured | difference for each number of the paper, and our offset chosen without test data."""
+    rows = results.rows(experiment.name, preset, "distilled")
+    lines = ["| experiment | quantity | published | measured | difference |", "|---|---|---:|---:|---:|"]
+    for label, column, published in experiment.quantities():
+        shown = "—" if published is None else f"{published:g}"
+        if rows.empty or column not in rows:
+            lines.append(f"| {experiment.name} | {label} | {shown} | not run | |")
+            continue
+        measured = rows[column].astype(float)
+        difference = "" if published is None else f"{measured.mean() - published:+.1f}"
+        lines.append(f"| {experiment.name} | {label} | {shown} | {mean_sd(measured)} | {difference} |")
+    devices = devices_of(results.rows(experiment.name, preset))
+    return f"`{preset}` preset, mean ± sd over seeds; {devices}.\n\n" + "\n".join(lines) + "\n"
+
+
+def glance(results: Results, preset: str, experiment: TransferSetExperiment) -> list[str]:
+    rows = results.rows(experiment.name, preset, "distilled")
+    name, error, unit, published = experiment.name, experiment.error_column, experiment.unit, experiment.published
+    if rows.empty:
+        return [f"| {name}: {unit} | {published[error]} | not run |"]
+    measured = lambda column: mean_sd(rows[column].astype(float))
+    offset = lambda column: mean_sd(rows[column].astype(float), count=False)
+    return [
+        f"| {name}: {unit}, no bias offset | {published[error]} | {measured(error)} |",
+        f"| {name}: {unit}, offset chosen on test | {published[f'offset_{error}']} (offset "
+        f"{experiment.published_offset:+g}) | {measured(f'test_optimal_{error}')} "
+        f"(offset {offset('test_optimal_offset')}) |",
+        f"| {name}: {unit}, offset chosen without test data | — | {measured(f'prior_{error}')} "
+        f"(offset {offset('prior_offset')}) |",
+    ]
+
+
+def plot_offsets(results: Results, preset: str, experiment: TransferSetExperiment) -> plt.Figure | str:
+    """Test errors against the bias offset, the published and the chosen offsets marked."""
+    rows = results.rows(experiment.name, preset, "distilled")
+    if results.sweeps is None or rows.empty:
+        return "no offset sweeps logged"
+    fig, ax = plt.subplots(figsize=(4.5, 3.4))
+    sweeps = results.sweeps
+    for i, (_, curve) in enumerate(sweeps[sweeps.run_id.isin(rows.run_id)].groupby("seed")):
+        ax.plot(curve.offset, curve.test_errors, color=BLUE, lw=1, label="seeds" if i == 0 else None)
+    ax.axvline(experiment.published_offset, color=GREY, ls=":", label=f"published {experiment.published_offset:+g}")
+    for column, color, label in (
+        ("test_optimal_offset", ORANGE, "chosen on test"),
+        ("prior_offset", GREEN, "prior matching (no test data)"),
+    ):
+        for j, chosen in enumerate(rows[column].astype(float)):
+            ax.axvline(chosen, color=color, lw=0.8, label=label if j == 0 else None)
+    classes = " and ".join(map(str, experiment.offset_classes))
+    ax.set(xlabel=f"offset added to the output bias of {classes}", ylabel="test errors (log scale)", yscale="log")
+    ax.set_title(f"{experiment.name}: transfer set of digits {''.join(map(str, experiment.kept_classes))}")
+    ax.legend(fontsize=7)
+    return fig
+
+
+def experiment_of(transfer_set: TransferSetExperiment) -> Experiment:
+    return Experiment(
+        name=transfer_set.name,
+        title=f"MNIST §3, {transfer_set.title}",
+        run_seed=partial(run_seed, experiment=transfer_set),
+        table=partial(table, experiment=transfer_set),
+        glance=partial(glance, experiment=transfer_set),
+        figures={f"mnist_offsets_{transfer_set.name}.png": partial(plot_offsets, experiment=transfer_set)},
+    )
+
+
+OMIT3_EXPERIMENT, ONLY78_EXPERIMENT = experiment_of(OMIT3), experiment_of(ONLY78)

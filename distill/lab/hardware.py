@@ -13,7 +13,9 @@ from pathlib import Path
 
 import torch
 
-PRECISIONS = ("auto", "fp32", "bf16")
+from distill.core.train import PRECISIONS
+
+PRECISION_CHOICES = ("auto", *PRECISIONS)  # what --precision takes: auto picks one for the hardware
 PRECISION_ENV = "KD_PRECISION"  # the default of --precision, when set (e.g. KD_PRECISION=fp32 for a whole test run)
 
 
@@ -56,8 +58,8 @@ def device_name(device: torch.device) -> str:
 def choose_precision(requested: str, device: torch.device) -> tuple[str, str]:
     """("fp32" or "bf16", one line saying why) for ``--precision requested`` on ``device``. A bf16 asked for on
     hardware without native support is honoured, with a warning in the line."""
-    if requested not in PRECISIONS:
-        raise ValueError(f"precision must be one of {PRECISIONS}, got {requested!r}")
+    if requested not in PRECISION_CHOICES:
+        raise ValueError(f"precision must be one of {PRECISION_CHOICES}, got {requested!r}")
     if requested == "fp32":
         return "fp32", "precision fp32 (as asked)"
     if device.type == "cuda":  # native: why the device multiplies bf16 natively, or None if it does not

@@ -15,14 +15,14 @@ from typing import BinaryIO
 
 import torch
 
-from distill.hardware import device_name
+from distill.lab.hardware import device_name
 
 try:
     import fcntl
 except ImportError:  # Windows
     fcntl = None
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @functools.cache  # read once, when the first row is made: later commits must not relabel a run in progress

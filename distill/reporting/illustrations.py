@@ -7,7 +7,7 @@ Used by replicate/figures.py and by the teaching notebook, so both show the same
 import matplotlib.pyplot as plt
 import torch
 
-from distill.losses import soft_loss, softmax_with_temperature
+from distill.core.losses import soft_loss, softmax_with_temperature
 
 
 def logit_matching_gap(temperatures: list[float], n_classes: int = 10, seed: int = 0) -> list[float]:
@@ -53,6 +53,7 @@ def plot_dark_knowledge(images: torch.Tensor, teacher_logits: torch.Tensor, temp
             ax.tick_params(labelsize=6)
             if row == 0:
                 ax.set_title(f"teacher's p at T = {t:g}", fontsize=8)
-    fig.suptitle("Dark knowledge: at T = 1 the teacher is sure; at T = 20 it says what else each digit resembles",
-                 fontsize=8)  # fmt: skip
+    fig.suptitle(
+        "Dark knowledge: at T = 1 the teacher is sure; at T = 20 it says what else each digit resembles", fontsize=8
+    )
     return fig

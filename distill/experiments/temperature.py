@@ -1,0 +1,191 @@
+"""§3's temperature × student size: which T suits a small student, and which a large one.
+
+The paper: "When the distilled net had 300 or more units in each of its two hidden layers, all temperatures above 8
+gave fairly similar results. But when this was radically reduced to 30 units per layer, temperatures in the range
+2.5 to 4 worked significantly better than higher or lower temperatures." Each width gets a student alone (for
+reference) and one distilled student per temperature, from the same teacher.
+"""
+
+import math
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, replace
+
+import pandas as pd
+
+from distill.lab.experiment import Experiment
+from distill.lab.presets import MnistPreset
+from distill.lab.run import Run
+from distill.reporting.plots import ORANGE, plt
+from distill.reporting.tables import Results, devices_of, mean_sd
+
+TEMPERATURES = (1.0, 2.0, 2.5, 3.0, 4.0, 5.0, 8.0, 10.0, 20.0)
+WIDTHS = (30, 300, 800)
+SMALL_STUDENT_BEST = (2.5, 4.0)  # the range the paper found best for 30 units
+LARGE_STUDENT_FLAT_FROM = 8.0  # "all temperatures above 8 gave fairly similar results" (≥ 300 units)
+COLLAPSED_ERRORS = 5000  # half the test set wrong: the student died (all ReLUs off), it did not learn badly
+PAPER_CLAIM = (
+    "Paper: with ≥ 300 units per layer all T above 8 give fairly similar results; "
+    "with 30 units T in 2.5–4 works significantly better than higher or lower T."
+)
+
+
+def run_seed(run: Run, preset: MnistPreset) -> None:
+    """Per width: a student alone, then one student distilled at each temperature."""
+    for width in WIDTHS:
+        alone = replace(preset.study_start.alone, hidden=(width, width))
+        run.fit("baseline", alone, run.label_loss(), kl_temperature=preset.temperature)
+        for temperature in TEMPERATURES:
+            run.distill(replace(preset.study_start.distilled, hidden=(width, width)), temperature, preset.hard_weight)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The paper's claim for one student size, measured: the best T, and (with two seeds or more) the margin that
+    decides the claim against two standard errors of a difference of cell means (``bound``)."""
+
+    hidden: str
+    best_t: float
+    best_mean: float
+    n: int  # seeds of the fullest cell
+    sd: float  # the seed-to-seed sd, pooled over this width's distilled cells
+    claim: str = ""  # "small": 2.5–4 better than the rest; "flat": all T ≥ 8 similar; "": none judged
+    margin: float = math.nan  # small: best outside − best inside; flat: the spread of the T ≥ 8 means
+    bound: float = math.nan
+    other_t: float = math.nan  # the best T outside 2.5–4 (small) or the worst T ≥ 8 (flat)
+
+    @property
+    def holds(self) -> bool | None:
+        if self.claim == "small":
+            return self.margin > self.bound
+        return self.margin <= self.bound if self.claim == "flat" else None
+
+    def sentence(self) -> str:
+        text = f"{self.hidden}: best T = {self.best_t:g} ({self.best_mean:.1f} errors, n={self.n} seeds, "
+        text += f"seed sd {self.sd:.1f})"
+        verdict = "HOLDS" if self.holds else "does NOT hold"
+        if self.sd == 0:
+            return text + "; one seed only, so no claim is judged."
+        if self.claim == "small":
+            return text + (
+                f"; best T in 2.5–4 beats the best T outside it (T = {self.other_t:g}) by {self.margin:.1f} errors, "
+                f"2-s.e. margin {self.bound:.1f}: the paper's claim (2.5–4 significantly better) {verdict} "
+                "on these runs."
+            )
+        if self.claim == "flat":
+            return text + (
+                f"; T ≥ {LARGE_STUDENT_FLAT_FROM:g} spans {self.margin:.1f} errors, 2-s.e. margin "
+                f"{self.bound:.1f}: the paper's claim (all T above 8 similar) {verdict} on these runs."
+            )
+        return text
+
+
+def collapsed(rows: pd.DataFrame) -> pd.DataFrame:
+    return rows[(rows.model == "distilled") & (rows.test_errors.astype(float) >= COLLAPSED_ERRORS)]
+
+
+def verdicts(rows: pd.DataFrame) -> list[Verdict]:
+    """One Verdict per width. Two cells differ when their means are more than 2·s·√(1/n_a + 1/n_b) apart, s being the
+    pooled seed sd. Students that collapsed to a constant prediction say nothing about T: they are left out."""
+    result = []
+    distilled = rows[(rows.model == "distilled") & ~rows.index.isin(collapsed(rows).index)]
+    for hidden in dict.fromkeys(rows.hidden):
+        seeds = defaultdict(list)  # T -> errors of each seed
+        for r in distilled[distilled.hidden == hidden].itertuples():
+            seeds[float(r.temperature)].append(float(r.test_errors))
+        if not seeds:
+            continue
+        means = {t: statistics.mean(v) for t, v in seeds.items()}
+        groups = [v for v in seeds.values() if len(v) > 1]
+        dof = sum(len(v) - 1 for v in groups)
+        sd = math.sqrt(sum(statistics.variance(v) * (len(v) - 1) for v in groups) / dof) if dof else 0.0
+        bound = lambda a, b: 2 * sd * math.sqrt(1 / len(seeds[a]) + 1 / len(seeds[b]))
+        best = min(means, key=means.get)
+        verdict = Verdict(hidden, best, means[best], max(len(v) for v in seeds.values()), sd)
+        width = int(hidden.split("-")[0])
+        inside = {t: m for t, m in means.items() if SMALL_STUDENT_BEST[0] <= t <= SMALL_STUDENT_BEST[1]}
+        outside = {t: m for t, m in means.items() if t not in inside}
+        high = {t: m for t, m in means.items() if t >= LARGE_STUDENT_FLAT_FROM}
+        if sd and width <= 30 and inside and outside:
+            t_in, t_out = min(inside, key=inside.get), min(outside, key=outside.get)
+            verdict = replace(
+                verdict, claim="small", margin=outside[t_out] - inside[t_in], bound=bound(t_in, t_out), other_t=t_out
+            )
+        elif sd and width >= 300 and len(high) > 1:
+            t_low, t_high = min(high, key=high.get), max(high, key=high.get)
+            verdict = replace(
+                verdict, claim="flat", margin=high[t_high] - high[t_low], bound=bound(t_low, t_high), other_t=t_high
+            )
+        result.append(verdict)
+    return result
+
+
+def collapse_notes(rows: pd.DataFrame) -> list[str]:
+    return [
+        f"{r.hidden} at T = {float(r.temperature):g} seed {r.seed} collapsed ({float(r.test_errors):.0f} errors, "
+        "over half the test set) and is left out above."
+        for r in collapsed(rows).itertuples()
+    ]
+
+
+def table(results: Results, preset: str) -> str:
+    """Test errors per student size (columns) and T (rows), and the verdict on the paper's two claims."""
+    rows = results.rows("temperature", preset)
+    rows = rows[rows.model != "teacher"]
+    if rows.empty:
+        return "Temperature × student size: not run.\n"
+    widths = sorted(rows.hidden.unique(), key=lambda h: int(h.split("-")[0]))
+    line = lambda label, cells: (
+        f"| {label} | " + " | ".join(mean_sd(cells[cells.hidden == h].test_errors) for h in widths) + " |"
+    )
+    lines = ["| T | " + " | ".join(widths) + " |", "|---:|" + "---:|" * len(widths)]
+    lines.append(line("student alone", rows[rows.model == "baseline"]))
+    distilled = rows[(rows.model == "distilled") & (rows.test_errors < COLLAPSED_ERRORS)]  # collapsed: named below
+    temperatures = distilled.temperature.astype(float)
+    lines += [line(f"{t:g}", distilled[temperatures == t]) for t in sorted(temperatures.unique())]
+    claims = "\n".join(f"- {claim}" for claim in [v.sentence() for v in verdicts(rows)] + collapse_notes(rows))
+    header = f"Test errors, `{preset}` preset, mean ± sd over seeds; {devices_of(rows)}.\n\n"
+    return header + "\n".join(lines) + f"\n\n{PAPER_CLAIM}\n\n{claims}\n"
+
+
+def glance(results: Results, preset: str) -> list[str]:
+    rows = results.rows("temperature", preset)
+    said = {True: "claim holds", False: "claim does not hold", None: "claim not judged"}
+    judged = [f"{v.hidden}: best T = {v.best_t:g}, {said[v.holds]}" for v in (verdicts(rows) if len(rows) else [])]
+    measured = "; ".join(judged) or "not run"
+    return [f"| temperature × size | 30 units: T 2.5–4 best; ≥ 300: all T above 8 similar | {measured} |"]
+
+
+def plot(results: Results, preset: str) -> plt.Figure | str:
+    rows = results.rows("temperature", preset, "distilled")
+    rows = rows[rows.test_errors < COLLAPSED_ERRORS]
+    if rows.empty:
+        return "no temperature sweep logged"
+    alone = results.rows("temperature", preset, "baseline")
+    widths = sorted(rows.hidden.unique(), key=lambda h: int(h.split("-")[0]))
+    fig, axes = plt.subplots(1, len(widths), figsize=(3.2 * len(widths), 3.2), squeeze=False)
+    for ax, hidden in zip(axes[0], widths):
+        at_width = rows[rows.hidden == hidden].assign(T=lambda d: d.temperature.astype(float))
+        stats = at_width.groupby("T").test_errors.agg(["mean", "std"]).reset_index()
+        ax.errorbar(stats["T"], stats["mean"], yerr=stats["std"].fillna(0), marker="o", ms=3, capsize=2, lw=1)
+        ax.scatter(at_width["T"], at_width.test_errors, s=6, color="black", zorder=3)
+        alone_errors = alone[alone.hidden == hidden].test_errors
+        if len(alone_errors):
+            ax.axhline(alone_errors.mean(), color=ORANGE, ls="--", lw=1, label="student alone")
+            ax.legend(fontsize=7)
+        if hidden.startswith("30-"):
+            ax.axvspan(2.5, 4, color="#dddddd", label="paper: best 2.5–4")
+        ax.set(xscale="log", xlabel="temperature T", ylabel="test errors", title=f"student {hidden}")
+        ax.set_xticks([1, 2, 4, 8, 20], ["1", "2", "4", "8", "20"])
+    fig.suptitle("Temperature × student size (mean ± sd over seeds; dots: seeds)", fontsize=9)
+    return fig
+
+
+EXPERIMENT = Experiment(
+    name="temperature",
+    title="MNIST §3, temperature × student size",
+    run_seed=run_seed,
+    table=table,
+    glance=glance,
+    figures={"mnist_temperature.png": plot},
+)

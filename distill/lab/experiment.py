@@ -1,0 +1,25 @@
+"""What one claim of the paper declares, in one place: how to run a seed, and how to report it.
+
+Each module of distill/experiments/ builds one ``Experiment``; the list in distill/experiments/__init__.py registers
+it with replicate/mnist.py (or its own script), replicate/figures.py and the tests.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+def use_preset_teacher(run, preset) -> None:
+    """The students of most experiments learn from the preset's teacher, trained once per seed and then kept."""
+    run.use_teacher(preset.teacher)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str  # --experiment NAME, and the experiment column of runs.csv
+    title: str  # the paper's section and claim: a heading in results/SUMMARY.md
+    run_seed: Callable  # (run, preset): train one seed's models, after ``teach``
+    table: Callable  # (results, preset) -> markdown: published against measured
+    glance: Callable  # (results, preset) -> lines of README's table of every result at a glance
+    figures: dict[str, Callable] = field(default_factory=dict)  # PNG name -> (results, preset) -> figure, or why none
+    teach: Callable = use_preset_teacher  # (run, preset): what the seed's students learn from
+    script: str = "mnist"  # the replicate/ script that runs it

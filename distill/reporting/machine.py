@@ -1,0 +1,136 @@
+"""The machine's side of the results: fp32 against bf16, the fp32 runs, the test suite's and every script's wall
+time, and our training loop's speed against a DataLoader pipeline (replicate/benchmark.py)."""
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from distill.reporting.study import strip_simd
+from distill.reporting.tables import Results, latest, read_csv, with_precision
+
+RUN_COLUMNS = ["run_id", "experiment", "model", "preset", "eval_split", "test_errors", "seed"]
+
+
+def fp32_bf16_lines(errors: pd.DataFrame, kl: pd.DataFrame | None = None) -> list[str]:
+    """Table lines of each seed's errors in fp32 and bf16 (``errors``: one row per seed) and their means; with
+    ``kl`` (rows indexed by seed and precision), the KL to the teacher on the transfer and validation sets too."""
+    lines = ["| seed | fp32 | bf16 | bf16 − fp32 |", "|---:|---:|---:|---:|"]
+    if kl is not None:
+        lines = [lines[0] + " KL fp32 (transfer / val) | KL bf16 (transfer / val) |", lines[1] + "---|---|"]
+    for seed, r in errors.iterrows():
+        line = f"| {seed} | {r.fp32:.0f} | {r.bf16:.0f} | {r.bf16 - r.fp32:+.0f} |"
+        if kl is not None:
+            line += "".join(f" {kl.transfer_kl[seed, p]:.2g} / {kl.val_kl[seed, p]:.2g} |" for p in ("fp32", "bf16"))
+        lines.append(line)
+    mean = errors.mean()
+    return lines + [f"| mean | {mean.fp32:.1f} | {mean.bf16:.1f} | {mean.bf16 - mean.fp32:+.1f} |"]
+
+
+def precision_markdown(results: Path) -> str:
+    """fp32 against bf16 on the validation split, for every teacher (preset, lr) and distilled configuration
+    trained in both from the same seeds (and teacher); the verdict compares the mean paired difference with
+    two standard errors of it."""
+    parts, required = [], ["model", "epochs", "cfg_lr", "val_errors", "seed"]
+    for name, model, key in (
+        ("teacher_tuning", "teacher", ["preset", "cfg_lr", "epochs"]),
+        ("distillation_tuning", "distilled", ["preset", "cfg_lr", "epochs", "temperature", "hard_weight"]),
+    ):
+        rows = read_csv(results / "mnist" / "tuning" / f"{name}.csv", required)
+        if rows is None:
+            continue
+        rows = with_precision(rows[rows.model == model])
+        for settings, group in rows.drop_duplicates([*key, "seed", "precision"], keep="last").groupby(key, sort=False):
+            paired = group.pivot_table(index="seed", columns="precision", values="val_errors").dropna()
+            if not {"fp32", "bf16"} <= set(paired.columns) or len(paired) < 2:
+                continue
+            kl = group.set_index(["seed", "precision"])
+            has_kl = "transfer_kl" in kl and kl.transfer_kl.notna().any()
+            table = "\n".join(fp32_bf16_lines(paired, kl if has_kl else None))
+            described = ", ".join(f"{k.removeprefix('cfg_')} {v}" for k, v in zip(key, settings))
+            difference = paired.bf16 - paired.fp32
+            margin = 2 * difference.std() / len(difference) ** 0.5
+            noise = "within noise" if abs(difference.mean()) <= margin else "a difference beyond noise"
+            parts.append(
+                f"{model} ({described}), validation errors:\n\n{table}\n\nbf16 − fp32: {difference.mean():+.1f} "
+                f"errors on average over {len(difference)} seeds, two standard errors {margin:.1f}: {noise}.\n"
+            )
+    return "\n".join(parts) or "Not run yet: `python replicate/tune.py --precision fp32 bf16 …`.\n"
+
+
+def shown(command: str) -> str:
+    """A logged command as the reader should type it: the data folder of the machine that ran it, which
+    changes no result, becomes DATA (whatever folder --data-dir names on the reader's machine)."""
+    return re.sub(r"--data-dir \S+", "--data-dir DATA", command)
+
+
+def fp32_markdown(results: Path, summary) -> str:
+    """The runs in results/mnist/fp32/ (--precision fp32), one table per preset, and every timed run of the
+    README's test command (replicate/benchmark.py --test-suite)."""
+    runs, fp32 = read_csv(results / "mnist" / "fp32" / "runs.csv", RUN_COLUMNS), "Not run yet.\n"
+    if runs is not None:
+        fp32 = "\n".join(summary(Results(latest(runs)), preset) for preset in runs.preset.unique())
+    required = ["command", "precision", "summary", "wall_minutes", "device", "git_commit"]
+    timed = read_csv(results / "benchmark" / "test_suite.csv", required)
+    if timed is None:
+        return f"{fp32}\nTest suite: not timed yet.\n"
+    devices = "; ".join(sorted(set(timed.device)))
+    lines = [f"{fp32}\nREADME's test command (`benchmark.py --test-suite`) on {devices}:\n"]
+    lines += ["| precision | MNIST | outcome | wall time (min) | commit |", "|---|---|---|---:|---|"]
+    for r in timed.itertuples():
+        lines.append(f"| {r.precision} | {r.data} | {r.summary} | {r.wall_minutes:.1f} | {r.git_commit} |")
+    return "\n".join(lines) + "\n"
+
+
+def wall_times_markdown(results: Path) -> str:
+    """Every logged invocation of the replicate/ scripts (superseded ones aside): command, device and precision
+    (where the row logged it), time."""
+    lines = ["| `python replicate/…` | device | wall time (min) |", "|---|---|---:|"]
+    paths = sorted(results.glob("*/wall_times.csv")) + sorted(results.glob("*/*/wall_times.csv"))
+    for path in [p for p in paths if p.parent.name != "superseded"]:
+        table = read_csv(path, ["command", "wall_minutes", "device", "git_commit"])
+        precision = table.get("precision", pd.Series(index=table.index, dtype=object))
+        for r, p in zip(table.itertuples(), precision):
+            device = strip_simd(r.device if pd.isna(p) else f"{r.device}, {p}")
+            command = shown(r.command).removeprefix("python replicate/")  # the header says it once
+            lines.append(f"| `{command}` | {device} | {r.wall_minutes:.1f} |")  # commit: in the CSV
+    return "\n".join(lines) + "\n"
+
+
+def benchmark_markdown(results: Path) -> str:
+    """The latest replicate/benchmark.py run: epoch times of both pipelines against the GEMM bound, and the
+    teacher's test errors after a short run in fp32 and in bf16. Earlier runs stay in benchmark.csv."""
+    columns = ["benchmark_id", "model", "precision", "pipeline", "epoch_seconds", "speedup", "gemm_bound_seconds"]
+    provenance = ["device", "command", "git_commit", "torch_version", "finished_at"]
+    timings = read_csv(results / "benchmark" / "benchmark.csv", [*columns, "times_gemm_bound", *provenance])
+    if timings is None:
+        return "Not run yet: `python replicate/benchmark.py --bf16`.\n"
+    accuracy_columns = ["benchmark_id", "precision", "seed", "epochs", "test_errors"]
+    accuracy = read_csv(results / "benchmark" / "bf16_accuracy.csv", accuracy_columns)
+    parts = []
+    for device, rows in timings[timings.benchmark_id == timings.benchmark_id.iloc[-1]].groupby("device"):
+        first = rows.iloc[0]
+        ceiling = rows.get("shared_step_ceiling", pd.Series(index=rows.index, dtype=float))  # older runs lack it
+        parts += [
+            f"`{shown(first.command)}` on {device} (torch {first.torch_version}, commit {first.git_commit}, "
+            f"{first.finished_at}). *Ceiling*: (GEMM bound + best DataLoader − ours) / GEMM bound, an estimate of "
+            "the speed-up our loop would have if the model step both pipelines share cost only its GEMMs.\n",
+            "| model | precision | pipeline | s / epoch | × best DataLoader | GEMM bound (s) | × bound | ceiling |",
+            "|---|---|---|---:|---:|---:|---:|---:|",
+            *(
+                f"| {r.model} | {r.precision} | {r.pipeline} | {r.epoch_seconds:.2f} | {r.speedup:.2f}× | "
+                f"{r.gemm_bound_seconds:.2f} | {r.times_gemm_bound:.2f}× | "
+                f"{'—' if pd.isna(ceiling[r.Index]) else f'{ceiling[r.Index]:.2f}×'} |"
+                for r in rows.itertuples()
+            ),
+        ]
+        short_runs = pd.DataFrame() if accuracy is None else accuracy[accuracy.benchmark_id == first.benchmark_id]
+        if not short_runs.empty:
+            errors = short_runs.pivot_table(index="seed", columns="precision", values="test_errors")
+            parts += [
+                f"\nTeacher test errors after {short_runs.epochs.iloc[0]} epochs of its paper recipe, same seeds in "
+                "both precisions:\n",
+                *fp32_bf16_lines(errors.reindex(columns=["fp32", "bf16"])),  # NaN where one is missing
+            ]
+        parts.append("")
+    return "\n".join(parts)

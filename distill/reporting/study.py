@@ -1,0 +1,212 @@
+"""The validation study behind the paper preset: one setting changed at a time, scored on held-out training images.
+
+replicate/tune.py logs, with each row, the settings it changed from the study's start (``factor``, ``value``; ""
+for the start itself) and the epochs of the teacher its students learnt from (``teacher_epochs``). The table and the
+figure group the rows by those columns.
+"""
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from distill.lab.presets import PAPER, MnistPreset
+from distill.reporting.plots import BLUE, plt
+from distill.reporting.tables import BadResults, errors_or_diverged, read_csv
+
+ALONE = "student alone (labels only), lr, epochs"  # one factor: the student alone's schedule
+NAMES = {
+    "teacher_epochs": "teacher epochs",
+    "epochs": "epochs",
+    "cfg_lr": "lr",
+    "cfg_max_norm": "max-norm",
+    "cfg_momentum": "momentum",
+    "cfg_momentum_ramp": "ramp epochs",
+    "temperature": "T",
+    "hard_weight": "hard weight",
+    "cfg_batch_size": "batch",
+    "soft_term": "soft term",
+    "jittered_copies": "jittered copies",
+}
+COLUMNS = {name: column for column, name in NAMES.items()}
+
+
+def start(preset: MnistPreset) -> dict:
+    """The settings the study started from, per panel: the preset's teacher, and its ``study_start`` students."""
+    teacher, student = preset.teacher.train, preset.study_start.distilled.train
+    return {
+        "teacher": {
+            "epochs": teacher.epochs,
+            "cfg_lr": teacher.lr,
+            "cfg_max_norm": teacher.max_norm,
+            "cfg_momentum": teacher.momentum,
+            "cfg_momentum_ramp": teacher.momentum_ramp,
+        },
+        "students": {
+            "teacher_epochs": teacher.epochs,
+            "temperature": preset.temperature,
+            "hard_weight": preset.hard_weight,
+            "cfg_lr": student.lr,
+            "epochs": student.epochs,
+            "cfg_batch_size": student.batch_size,
+            "soft_term": "soft_loss",
+            "jittered_copies": 0,
+        },
+    }
+
+
+def kept(preset: MnistPreset = PAPER) -> dict:
+    """What the preset kept of each setting the study varied: its teacher's, and its headline students'."""
+    teacher, student, alone = preset.teacher.train, preset.students.distilled.train, preset.students.alone.train
+    return {
+        "teacher": start(preset)["teacher"],
+        "students": {
+            "teacher_epochs": teacher.epochs,
+            "temperature": preset.temperature,
+            "hard_weight": preset.hard_weight,
+            "cfg_lr": student.lr,
+            "epochs": student.epochs,
+            "cfg_batch_size": student.batch_size,
+            "soft_term": "soft_loss",
+            "jittered_copies": 0,
+            "alone": f"{alone.lr:g}, {alone.epochs}",
+        },
+    }
+
+
+def shown(value) -> str:
+    value = {"soft_loss": "T²·KL (§2)", "logit_matching_loss": "logit matching (§2.1)"}.get(value, value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def changed(row: dict, begun: dict) -> dict:
+    """The ``factor`` and ``value`` columns of a row: the names and values of the settings it changed from ``begun``
+    (the study's start of its panel), joined by ", "; both "" for the start itself."""
+    if row.get("model") == "baseline":
+        return {"factor": ALONE, "value": f"{row['cfg_lr']:g}, {row['epochs']}"}
+    pairs = [
+        (NAMES[column], shown(value) + " (departs from §3)" * (column == "jittered_copies"))
+        for column, first in begun.items()
+        if (value := row.get(column)) is not None and not pd.isna(value) and value != first
+    ]
+    return {"factor": ", ".join(n for n, _ in pairs), "value": ", ".join(v for _, v in pairs)}
+
+
+def read(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """The study's teachers and students (<folder>/mnist/study), or None if it has not run. A teacher retrained with
+    the same settings and seed counts once (its latest row)."""
+    path = folder / "mnist" / "study" / "distillation_tuning.csv"
+    required = ["model", "seed", "val_errors", "device", "factor", "value"]
+    rows = read_csv(path, required)
+    if rows is None:
+        return None
+    students = rows[rows.model != "teacher"]
+    if "teacher_epochs" not in students:
+        raise BadResults(f"{path} has no column 'teacher_epochs'.")
+    teachers = pd.concat([rows[rows.model == "teacher"], read_csv(path.with_name("teacher_tuning.csv"), required)])
+    settings = ["seed", "device", "epochs", *start(PAPER)["teacher"]]
+    return teachers.drop_duplicates([c for c in dict.fromkeys(settings) if c in teachers], keep="last"), students
+
+
+def panels(teachers: pd.DataFrame, students: pd.DataFrame) -> list[tuple[str, str, pd.DataFrame]]:
+    """(title, panel, rows): the teachers, then the students of each machine's teachers. Each machine trained its
+    own teachers (the same recipe, other rounding), so a student cell is compared with the start of its machine."""
+    machine = students.device.map(lambda device: "GPU" if str(device).startswith("NVIDIA") else "CPU")
+    return [("teacher", "teacher", teachers)] + [
+        (f"students of {name}-trained teachers", "students", rows)
+        for name, rows in students.groupby(machine, sort=False)
+    ]
+
+
+def cells(rows: pd.DataFrame) -> pd.DataFrame:
+    """One line per cell: its factor and value, "change" (e.g. "lr 0.03, epochs 150"), the validation errors per seed
+    in seed order (nan: diverged) and their mean."""
+    rows = rows.assign(factor=rows.factor.fillna(""), value=rows.value.fillna("").astype(str))
+    change = [
+        f"{factor} {value}"
+        if factor == ALONE
+        else ", ".join(f"{n} {v}" for n, v in zip(factor.split(", "), value.split(", ")))
+        for factor, value in zip(rows.factor, rows.value)
+    ]
+    rows = rows.assign(change=[c if f else "" for c, f in zip(change, rows.factor)])
+    grouped = rows.sort_values("seed", kind="stable").groupby(["factor", "value", "change"], sort=False)
+    return grouped.val_errors.agg(mean="mean", per_seed=list).reset_index()
+
+
+def setting_columns(factor: str) -> list[str]:
+    return ["alone"] if factor == ALONE else [COLUMNS[name] for name in factor.split(", ")]
+
+
+def numbers_first(value: str) -> list[tuple]:
+    """A sort key for a setting's shown values, e.g. "0.03, 150" before "0.1, 50": numbers before words."""
+    key = []
+    for part in value.split(", "):
+        try:
+            key.append((0, float(part), ""))
+        except ValueError:
+            key.append((1, 0.0, part))
+    return key
+
+
+def errors_of(cells: pd.DataFrame) -> list[str]:
+    """E.g. "104.5 (109, 100)" per cell: its mean and each seed's errors; "diverged (2 seeds)" if all diverged."""
+    return [
+        f"diverged ({len(seeds)} seed{'s' * (len(seeds) > 1)})"
+        if math.isnan(mean)
+        else f"{mean:.1f} ({errors_or_diverged(seeds)})"
+        for mean, seeds in zip(cells["mean"], cells.per_seed)
+    ]
+
+
+def markdown(study: tuple[pd.DataFrame, pd.DataFrame] | None) -> str:
+    """Per panel its start's validation errors; per factor, its value at the start, the values tried with their
+    errors, and the value the paper preset kept."""
+    if study is None:
+        return "Validation study: not run.\n"
+    teachers, students = study
+    devices = "; ".join(sorted({strip_simd(d) for d in set(teachers.device) | set(students.device)}))
+    lines = [f"Validation errors, mean (per seed), on the last 10,000 training images; {devices}.\n"]
+    lines += ["| models | factor | start | tried | kept |", "|---|---|---|---|---|"]
+    for title, panel, rows in panels(teachers, students):
+        begun, adopted, of_panel = start(PAPER)[panel], kept()[panel], cells(rows)
+        title = f"{title}; start: {' '.join(errors_of(of_panel[of_panel.factor == ''])) or 'not run'}"
+        for factor, tried in of_panel[of_panel.factor != ""].groupby("factor", sort=False):
+            columns = setting_columns(factor)
+            first = ", ".join(shown(begun[c]) for c in columns if c in begun) or "—"
+            tried = tried.iloc[sorted(range(len(tried)), key=lambda i: numbers_first(tried.value.iloc[i]))]
+            values = "; ".join(f"{value}: {errors}" for value, errors in zip(tried.value, errors_of(tried)))
+            lines.append(
+                f"| {title} | {factor} | {first} | {values} | {', '.join(shown(adopted[c]) for c in columns)} |"
+            )
+            title = ""  # once per panel: the rows below it belong to it
+    return "\n".join(lines) + "\n"
+
+
+def strip_simd(device: str) -> str:
+    """E.g. "AMD EPYC, 2 threads": a CPU's SIMD level is long and the same on every row (REPRODUCE names it once)."""
+    import re
+
+    return re.sub(r" \(AVX[^)]*\)", "", device)
+
+
+def plot(study: tuple[pd.DataFrame, pd.DataFrame] | None) -> plt.Figure | str:
+    if study is None:
+        return "no validation study logged"
+    of_study = panels(*study)
+    fig, axes = plt.subplots(1, len(of_study), figsize=(5 * len(of_study), 3.8))
+    for ax, (title, _, rows) in zip(axes, of_study):
+        of_panel = cells(rows)
+        # from the bottom up: the diverged cells, the others by falling mean, the start on top
+        of_panel = of_panel.assign(after_start=of_panel.factor != "")
+        of_panel = of_panel.sort_values(["after_start", "mean"], ascending=False, na_position="first")
+        for y, cell in enumerate(of_panel.itertuples()):
+            ax.scatter(cell.per_seed, [y] * len(cell.per_seed), color="black", s=10, zorder=3)  # nan: not drawn
+            ax.plot([cell.mean] * 2, [y - 0.3, y + 0.3], color=BLUE, lw=2)
+        at_start = of_panel["mean"][of_panel.factor == ""]
+        if len(at_start):
+            ax.axvline(at_start.iloc[0], color="#999999", ls=":", lw=1)
+        labels = [change.replace(" (departs from §3)", "*") or "start" for change in of_panel.change]
+        ax.set_yticks(range(len(of_panel)), labels, fontsize=7)
+        ax.set_xlabel("validation errors (of 10,000)")
+        ax.set_title(f"{title}\none change at a time (bar: mean; dots: seeds)", fontsize=8)
+    return fig

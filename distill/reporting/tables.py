@@ -1,0 +1,173 @@
+"""The logged rows as tables: reading and checking a results folder, selecting rows, writing numbers.
+
+Every experiment builds its tables from these (distill/experiments/); they return markdown, which reads well in a
+terminal too.
+"""
+
+import csv
+import io
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+# what makes two rows the same run (a rerun replaces the earlier row in the tables; the CSV keeps both): these and
+# every cfg_* column, i.e. all the settings a row logs
+IDENTITY = (
+    "experiment model hidden input_dropout hidden_dropout temperature hard_weight soft_weight soft_term data_share "
+    "recipe member seed preset eval_split train_size epochs precision"
+).split()
+NUMERIC_SUFFIXES = ("errors", "seed", "epoch", "minutes", "offset", "pct", "seconds", "speedup", "bound")
+
+
+class BadResults(ValueError):
+    """A results file that cannot be read as logged; the message names the file and the line."""
+
+
+@dataclass
+class Results:
+    """A results folder's MNIST rows (``runs``: the latest row of each configuration), learning curves and offset
+    sweeps, and its CIFAR-10 rows; or a script's own rows (``of_rows``)."""
+
+    runs: pd.DataFrame
+    epochs: pd.DataFrame | None = None
+    sweeps: pd.DataFrame | None = None
+    cifar: pd.DataFrame | None = None
+    folder: Path | None = None  # where they were read from: some tables read more of it
+
+    @classmethod
+    def of_rows(cls, rows: list[dict]) -> "Results":
+        table = frame(rows)
+        return cls(runs=table, cifar=table if "recipe" in table else None)
+
+    @classmethod
+    def read(cls, folder: Path) -> "Results":
+        runs = read_csv(
+            folder / "mnist" / "runs.csv",
+            ["run_id", "experiment", "model", "preset", "eval_split", "test_errors", "seed"],
+        )
+        if runs is None:
+            raise BadResults(f"{folder / 'mnist' / 'runs.csv'} does not exist; run replicate/mnist.py first.")
+        cifar = read_csv(folder / "cifar10" / "runs.csv", ["run_id", "model", "preset", "test_error_pct"])
+        return cls(
+            runs=latest(runs),
+            epochs=read_csv(folder / "mnist" / "epochs.csv", ["run_id", "model", "epoch", "test_errors"]),
+            sweeps=read_csv(folder / "mnist" / "offset_sweeps.csv", ["run_id", "seed", "offset", "test_errors"]),
+            cifar=None if cifar is None else latest(cifar),
+            folder=folder,
+        )
+
+    def rows(self, experiment: str, preset: str, model: str | None = None) -> pd.DataFrame:
+        runs = self.runs
+        rows = runs[(runs.experiment == experiment) & (runs.preset == preset)]
+        return rows if model is None else rows[rows.model == model]
+
+
+def frame(rows: list[dict]) -> pd.DataFrame:
+    """A script's rows typed as their CSV is: written as CSV text and read back."""
+    return with_precision(pd.read_csv(io.StringIO(pd.DataFrame(rows).to_csv(index=False))))
+
+
+def read_csv(path: Path, required: list[str]) -> pd.DataFrame | None:
+    """A results CSV with the columns asked for, or None where it does not exist; BadResults naming the first bad
+    line or column. Every row is logged whole: a line with more or fewer fields than the header is truncated or
+    garbled (pandas would pad a short one with NaN), as is text in a numeric column."""
+    if not path.exists():
+        return None
+    with open(path, newline="") as f:
+        reader = csv.reader(f, strict=True)  # strict: an unclosed quote is an error, not the rest of the file
+        try:
+            header, lines = next(reader, None), []  # the file's line number of each data row
+            for fields in filter(None, reader):  # blank lines skipped, as pandas does
+                if len(fields) != len(header):
+                    raise BadResults(
+                        f"{path}, line {reader.line_num}: {len(fields)} fields where the header has {len(header)}, "
+                        "a truncated or garbled row; delete that line or rerun the experiment that wrote it."
+                    )
+                lines.append(reader.line_num)
+        except (UnicodeDecodeError, csv.Error) as error:
+            raise BadResults(f"{path}, line {reader.line_num}: {error}; fix or delete that line.") from error
+    if header is None:
+        raise BadResults(f"{path} is empty; delete it or rerun the experiment that writes it.")
+    table = pd.read_csv(path)
+    for column in required:
+        if column not in table.columns:
+            raise BadResults(f"{path} has no column '{column}'.")
+        if column.endswith(NUMERIC_SUFFIXES):
+            text = table[column]
+            garbage = pd.to_numeric(text, errors="coerce").isna() & text.notna()  # empty cells are allowed
+            if garbage.any():
+                row = garbage.to_numpy().argmax()  # the first one
+                raise BadResults(
+                    f"{path}, line {lines[row]}: column '{column}' holds {text.iloc[row]!r}, not a number."
+                )
+    return table
+
+
+def with_precision(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with a ``precision`` for every row: rows logged before it existed read it from ``cfg_bf16``."""
+    logged = table["precision"] if "precision" in table else pd.Series(pd.NA, index=table.index, dtype=object)
+    bf16 = table["cfg_bf16"].astype(str) == "True" if "cfg_bf16" in table else pd.Series(False, index=table.index)
+    return table.assign(precision=logged.fillna(bf16.map({True: "bf16", False: "fp32"})))
+
+
+def latest(runs: pd.DataFrame) -> pd.DataFrame:
+    """The latest row of each configuration (IDENTITY and every cfg_* column but the old cfg_bf16)."""
+    runs = with_precision(runs)
+    if "soft_term" in runs:  # §2's soft term: unnamed in the oldest rows, "paper" in later ones
+        soft_term = runs.soft_term.fillna("soft_loss").replace({"paper": "soft_loss"})
+        runs = runs.assign(soft_term=soft_term.where(runs.temperature.notna(), runs.soft_term))
+    keys = [c for c in runs.columns if c in IDENTITY or (c.startswith("cfg_") and c != "cfg_bf16")]
+    return runs.drop_duplicates("run_id").drop_duplicates(keys, keep="last")
+
+
+def devices_of(rows: pd.DataFrame) -> str:
+    """Where the rows ran and in which precision, e.g. "AMD EPYC (AVX2), 2 threads, fp32"."""
+    return "; ".join(sorted(set(rows.device.fillna("?") + ", " + rows.precision))) or "no runs"
+
+
+def mean_sd(values: pd.Series, digits: int = 1, count: bool = True) -> str:
+    """E.g. "98.2 ± 3.1 (n=5)"; one error count as "98 (n=1)"; ``count``: with the "(n=…)"."""
+    if values.empty:
+        return "not run"
+    n = f" (n={len(values)})" if count else ""
+    if len(values) == 1 and digits == 1 and float(values.iloc[0]).is_integer():  # one error count: 98, not 98.0
+        return f"{values.iloc[0]:.0f}{n}"
+    spread = f" ± {values.std():.{digits}f}" if len(values) > 1 else ""
+    return f"{values.mean():.{digits}f}{spread}{n}"
+
+
+def errors_or_diverged(errors, digits: int = 0) -> str:
+    """E.g. "104, diverged": each value of ``errors``, or "diverged" where it is nan (a run that diverged)."""
+    return ", ".join("diverged" if math.isnan(e) else f"{e:.{digits}f}" for e in errors)
+
+
+def kept_share(alone: float, better: float, distilled: float) -> float:
+    """The share of better's gain over alone that distilled keeps: 1 when it matches better, 0 when it matches alone."""
+    return (distilled - alone) / (better - alone)
+
+
+def percentages(shares: pd.Series) -> str:
+    """E.g. "80 %, 84 %": one share per seed."""
+    return ", ".join(f"{100 * k:.0f} %" for k in shares)
+
+
+def share_sentence(what: str, published: float, measured: pd.Series, missing: str = "not run") -> str:
+    """E.g. "what: published 86 %, measured 80 %, 84 % per seed (mean 82 %, difference -4 points)."."""
+    if not len(measured):
+        return f"\n{what}: published {100 * published:.0f} %, measured: {missing}.\n"
+    mean = f" (mean {100 * measured.mean():.0f} %, difference {100 * (measured.mean() - published):+.0f} points)"
+    return f"\n{what}: published {100 * published:.0f} %, measured {percentages(measured)} per seed{mean}.\n"
+
+
+def preset_note(preset: str) -> str:
+    """ " (`quick` preset)" where a result is shown from another preset than the paper's."""
+    return "" if preset == "paper" else f" (`{preset}` preset)"
+
+
+def markdown(header: str, rows: list[str], caption: str = "") -> str:
+    """A markdown table: ``header`` "| a | b |" (columns after the first right-aligned), its rows, a caption above."""
+    columns = header.count("|") - 1
+    rule = "|---|" + "---:|" * (columns - 1)
+    return (f"{caption}\n\n" if caption else "") + "\n".join([header, rule, *rows]) + "\n"

@@ -13,7 +13,8 @@ Experiments (--experiment; `all` runs them in this order, sharing one teacher pe
     ensemble     §4, Table 1: 10 students alone, their ensemble, one net distilled from it: 86 % of the
                  ensemble's gain kept (speech frame accuracy 58.9 → 61.1, distilled 60.8)
     fewdata      §5, Table 5: the student on 3 % of the images, hard or soft targets (44.5 / 57.0 %
-                 against 58.9 % on all the data: soft targets recover 87 % of the gap)
+                 against 58.9 % on all the data: soft targets recover 87 % of the gap), from the teacher
+    fewdata_source  the same, the soft targets from the full-data 800-800 net, as in the paper
     logits       §2.1: distillation at T = 5 … 100 against logit matching, its high-T limit
 
 Each prints published vs measured and appends one row per trained model to

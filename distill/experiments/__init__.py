@@ -11,6 +11,7 @@ EXPERIMENTS = [
     temperature.EXPERIMENT,
     ensemble.EXPERIMENT,
     few_data.EXPERIMENT,
+    few_data.SOURCE_EXPERIMENT,
     logit_matching.EXPERIMENT,
     cifar10.EXPERIMENT,
 ]

@@ -33,7 +33,7 @@ THROWAWAY = Experiment("throwaway", "A throw-away claim", run_seed, table, glanc
 def test_every_registered_experiment_declares_itself_whole():
     names = [e.name for e in distill.experiments.EXPERIMENTS]
     assert len(set(names)) == len(names)
-    assert names[:7] == ["main", "omit3", "only78", "temperature", "ensemble", "fewdata", "logits"]
+    assert names[:6] == ["main", "omit3", "only78", "temperature", "ensemble", "fewdata"] and "logits" in names
     for experiment in distill.experiments.EXPERIMENTS:
         assert experiment.title and experiment.figures and all(name.endswith(".png") for name in experiment.figures)
 

@@ -3,7 +3,7 @@
 For the teacher (784-1200-1200-10: dropout, ±2 px jitter, max-norm) and the distilled student (784-800-800-10,
 soft targets at T = 20), epochs of the 60,000 MNIST training images at batch 100 are timed (median of --epochs) in
 
-    ours        distill/train.py's loop: every image already a tensor on the device, a batch is a slice of a
+    ours        distill/core/train.py's loop: every image already a tensor on the device, a batch is a slice of a
                 randperm, jitter is one gather
     dataloader  the conventional pipeline doing the same work: torchvision's MNIST with RandomCrop(28, padding=2)
                 (the same ±2 px shifts) and ToTensor, a shuffling DataLoader, the same model, optimiser, loss, max-norm
@@ -53,7 +53,7 @@ def loss_for(model: str, v: torch.Tensor | None):
 
 
 def train_ours(model: str, precision: str, split: Split, v: torch.Tensor | None, epochs: int, description: str, seed=0):
-    """``model``'s paper recipe, ``epochs`` long, trained on ``split`` by distill/train.py: the net and its log."""
+    """``model``'s paper recipe, ``epochs`` long, trained on ``split`` by distill/core/train.py: the net and its log."""
     stage = MODELS[model].with_train(precision=precision, epochs=epochs)
     torch.manual_seed(seed)
     net, loss = stage.build().to(split.images.device), loss_for(model, v)
@@ -197,7 +197,7 @@ def time_test_suite(out: Path) -> int:
     started = time.perf_counter()
     done = subprocess.run(TEST_COMMAND, shell=True, cwd=REPO_ROOT, capture_output=True, text=True)
     minutes = (time.perf_counter() - started) / 60
-    summary = (done.stdout.strip().splitlines() or [""])[-1]  # pytest's last line: "97 passed in 312.0s"
+    summary = (done.stdout.strip().splitlines() or [""])[-1]  # pytest's last line: "N passed in S s"
     data = "MNIST" if os.environ.get(DATA_DIR_ENV) or (REPO_ROOT / "data").is_dir() else "none"
     # provenance's command is this script's own command line: the test command takes its place
     row = {

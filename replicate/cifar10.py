@@ -21,8 +21,8 @@ import time
 from distill.core.cifar10_data import load_cifar10
 from distill.experiments.cifar10 import EXPERIMENT, RECIPES
 from distill.lab.cli import ScriptParser, add_common_arguments, finish, run_resumably, setup
+from distill.lab.experiment import run_seeds
 from distill.lab.presets import CIFAR_PRESETS, with_precision
-from distill.lab.run import Run
 from distill.reporting.tables import Results
 
 
@@ -38,29 +38,11 @@ def main(argv=None) -> int:
     recipes = RECIPES if args.recipe == "both" else (args.recipe,)
     started = time.perf_counter()
     preset = with_precision(CIFAR_PRESETS[args.preset], args.precision)
-    train = data.train.first(preset.train_subset)
-
-    def run_seeds(stores) -> list[dict]:
-        rows = []
-        for seed in args.seeds:
-            run = Run(
-                args.preset,
-                seed,
-                train,
-                data.test,
-                "test",
-                args.out,
-                "cifar10",
-                checkpoints=stores[0],
-                cache=stores[1],
-                retrain=args.retrain_teacher,
-            )
-            EXPERIMENT.teach(run, preset)
-            EXPERIMENT.run_seed(run, preset, recipes)
-            rows += run.rows
-        return rows
-
-    rows = run_resumably(args, run_seeds)
+    splits = data.splits(preset.train_subset)
+    run = lambda stores: run_seeds(
+        EXPERIMENT, args.preset, preset, args, splits, stores, args.retrain_teacher, recipes=recipes
+    )
+    rows = run_resumably(args, run)
     print("\nCIFAR-10 test accuracy (%); the tutorial reports no accuracy to compare with.\n")
     print(EXPERIMENT.table(Results.of_rows(rows)))
     finish(args, started, data.train.images.device, f"recipe {args.recipe}", f"--recipe {args.recipe}")

@@ -45,7 +45,7 @@ def plot_teacher_soft_targets(data_dir: str | None, cache_dir: Path) -> plt.Figu
         data = load_mnist(root, torch.device("cpu"))
     except DataUnavailable as error:  # an illustration only: the tables and other figures are still made
         return str(error)
-    run = Run("paper", 0, data.train, data.test, "test", cache_dir, cache=Store(cache_dir, kept=True))
+    run = Run("paper", 0, data.splits(), cache_dir, cache=Store(cache_dir, kept=True))
     stage = MNIST_PRESETS["paper"].teacher
     state = run.slot(run.cache, "teacher", stage, {}, data.train, None, 0).load(torch.device("cpu"))
     if state is None or "row" not in state:

@@ -32,12 +32,11 @@ import dataclasses
 import math
 import sys
 import time
-from functools import partial
 
 from distill.experiments import EXPERIMENTS, headline
 from distill.lab.cli import ScriptParser, add_common_arguments, finish, run_resumably, setup
+from distill.lab.experiment import run_seeds
 from distill.lab.presets import MNIST_PRESETS, with_precision
-from distill.lab.run import Run
 from distill.reporting.tables import Results
 
 MNIST = {e.name: e for e in EXPERIMENTS if e.script == "mnist"}
@@ -93,38 +92,23 @@ def main(argv=None) -> int:
     changes = {name: getattr(args, name) for name in ("temperature", "hard_weight") if getattr(args, name) is not None}
     preset = with_precision(dataclasses.replace(MNIST_PRESETS[args.preset], **changes), args.precision)
     started = time.perf_counter()
-    run_resumably(args, lambda stores: run_experiments(experiments, data, preset, args, *stores))
+    run_resumably(args, lambda stores: run_experiments(experiments, data, preset, args, stores))
     finish(args, started, data.train.images.device, args.experiment, f"--experiment {args.experiment}")
     return 0
 
 
-def run_experiments(names: list[str], data, preset, args, checkpoints, cache) -> None:
+def run_experiments(names: list[str], data, preset, args, stores) -> None:
     """Each experiment for every seed, in order; the teacher of a seed is trained (or loaded) once."""
-    train_split, eval_split, eval_name = headline.split_for_run(data, preset, args.validation)  # main only
+    splits = data.splits(preset.train_subset, args.validation)  # validation: main only
     retrain = args.retrain_teacher  # a fresh teacher once; later experiments reuse it
     for name in names:
-        experiment, rows = MNIST[name], []
-        run_seed = partial(experiment.run_seed, models=tuple(args.models)) if name == "main" else experiment.run_seed
-        for seed in args.seeds:
-            run = Run(
-                args.preset,
-                seed,
-                train_split,
-                eval_split,
-                eval_name,
-                args.out,
-                name,
-                checkpoints=checkpoints,
-                cache=cache,
-                retrain=retrain or (args.retrain_teacher and name == "ensemble"),
-            )
-            experiment.teach(run, preset)
-            run_seed(run, preset)
-            rows += run.rows
-        retrain = retrain and name == "ensemble"  # the ensemble's members are retrained whatever ran before
+        options = {"models": tuple(args.models)} if name == "main" else {}
+        members_too = args.retrain_teacher and name == "ensemble"  # the ensemble's are retrained whatever ran before
+        rows = run_seeds(MNIST[name], args.preset, preset, args, splits, stores, retrain or members_too, **options)
+        retrain = retrain and name == "ensemble"
         results = Results.of_rows(rows)
-        table = headline.summary(results, args.preset, eval_name) if name == "main" else None
-        print("\n" + (table or experiment.table(results, args.preset)))
+        table = headline.summary(results, args.preset, splits.eval_name) if name == "main" else None
+        print("\n" + (table or MNIST[name].table(results, args.preset)))
 
 
 if __name__ == "__main__":

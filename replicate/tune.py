@@ -37,7 +37,6 @@ from distill.core.data import with_jittered_copies
 from distill.core.losses import logit_matching_loss, soft_loss
 from distill.core.train import predict_logits
 from distill.experiments.ensemble import ensemble_logits, use_ensemble
-from distill.experiments.headline import split_for_run
 from distill.lab.cli import ScriptParser, add_common_arguments, resolve_precisions, setup
 from distill.lab.hardware import PRECISION_CHOICES
 from distill.lab.presets import MNIST_PRESETS
@@ -116,7 +115,7 @@ def main(argv=None) -> int:
     data = setup(args)
     teacher_precision = resolve_precisions(args.teacher_precision, data.train.images.device)
     held_out = VALIDATION if preset.train_subset is None else preset.train_subset // 5  # smoke: a fifth
-    train_split, val_split, _ = split_for_run(data, preset, validation=held_out)
+    splits = data.splits(preset.train_subset, validation=held_out)
     sweep_teachers = teacher_axes and not args.students
     log = "teacher_tuning" if sweep_teachers else "distillation_tuning"
     # what the students learn from: the teacher (with --students: of the --teacher-* values), or the ensemble's members
@@ -125,70 +124,42 @@ def main(argv=None) -> int:
         **{f: values[0] for f, values in teacher_axes.items()}, precision=teacher_precision
     )
     cache = Store(Path(args.cache_dir), kept=True)
-
+    teacher_settings = lambda train: {"model": "teacher", **{f"cfg_{k}": getattr(train, k) for k in TEACHER_AXES}}
+    teacher_changes = lambda train: changed(teacher_settings(train) | {"epochs": train.epochs}, begun["teacher"])
     for seed in args.seeds:
-        run = Run(f"tune-{args.preset}", seed, train_split, val_split, "val", args.out, log, log, cache=cache)
+        run = Run(f"tune-{args.preset}", seed, splits, args.out, log, log, cache=cache)
         if sweep_teachers:
             for values in itertools.product(*teacher_axes.values(), args.precision):
-                changes = dict(zip(teacher_axes, values[:-1]), precision=values[-1])
-                stage = preset.teacher.with_train(**changes)
-                settings = {
-                    "model": "teacher",
-                    "epochs": stage.train.epochs,
-                    **{f"cfg_{k}": getattr(stage.train, k) for k in TEACHER_AXES},
-                }
-                run.fit("teacher", stage, run.label_loss(), changed(settings, begun["teacher"]))
+                stage = preset.teacher.with_train(**dict(zip(teacher_axes, values[:-1])), precision=values[-1])
+                run.fit("teacher", stage, run.label_loss(), teacher_changes(stage.train))
             continue
         if args.ensemble:
             member_logits = use_ensemble(run, teacher_stage, 1.0)
             ensemble_id = run.teacher_run_id
         else:
-            train = teacher_stage.train
-            settings = {
-                "model": "teacher",
-                "epochs": train.epochs,
-                **{f"cfg_{k}": getattr(train, k) for k in TEACHER_AXES},
-            }
-            teacher = run.use_teacher(teacher_stage, changed(settings, begun["teacher"]))
-        grid = itertools.product(
-            args.jittered_copies,
-            args.soft_term,
-            args.lr,
-            args.hard_weight,
-            args.temperature,
-            args.batch_size,
-            args.epochs,
-            args.precision,
-        )
+            teacher = run.use_teacher(teacher_stage, teacher_changes(teacher_stage.train))
+        axes = ("jittered_copies", "soft_term", "lr", "hard_weight", "temperature", "batch_size", "epochs", "precision")
+        grid = itertools.product(*(vars(args)[axis] for axis in axes))
         for copies, soft_term, lr, w, T, batch_size, epochs, precision in grid:
-            changes = {"lr": lr, "batch_size": batch_size, "epochs": epochs, "precision": precision}
             if args.ensemble:
                 run.teach_with(ensemble_id, *(ensemble_logits(z, T) for z in member_logits))
-            settings = {
-                "model": "baseline" if w < 0 else "distilled",
-                "teacher_epochs": teacher_stage.train.epochs,
-                "temperature": T,
-                "hard_weight": w,
-                "cfg_lr": lr,
-                "epochs": epochs,
-                "cfg_batch_size": batch_size,
-                "soft_term": SOFT_TERMS[soft_term].__name__,
-                "jittered_copies": copies,
-            }
-            study = {"teacher_epochs": teacher_stage.train.epochs, **changed(settings, begun["students"])}
-            student = preset.study_start.distilled.with_train(**changes)
-            if w < 0:
-                run.fit("baseline", student, run.label_loss(), study, kl_temperature=T)
-                continue
-            transfer = None
+            student, transfer = preset.study_start.distilled, None
+            student = student.with_train(lr=lr, batch_size=batch_size, epochs=epochs, precision=precision)
             if copies:
-                split = with_jittered_copies(train_split, copies, preset.teacher.train.jitter, seed)
+                split = with_jittered_copies(splits.train, copies, preset.teacher.train.jitter, seed)
                 transfer = split, predict_logits(teacher, split.images)
                 student = student.with_train(epochs=max(1, round(epochs / (copies + 1))))  # as many SGD steps
-            columns = {"jittered_copies": copies, **study} if copies else study
-            run.distill(
-                student, T, w, transfer, soft_term=SOFT_TERMS[soft_term], columns=columns, log_divergence=True
-            )  # a diverging setting is a result: logged, the sweep goes on
+            settings = {"model": "baseline" if w < 0 else "distilled", "teacher_epochs": teacher_stage.train.epochs}
+            settings |= {"temperature": T, "hard_weight": w, "cfg_lr": lr, "epochs": student.train.epochs}
+            settings |= {"cfg_batch_size": batch_size, "soft_term": SOFT_TERMS[soft_term].__name__}
+            study = changed({**settings, "jittered_copies": copies}, begun["students"])
+            columns = {"teacher_epochs": teacher_stage.train.epochs, **study}
+            if w < 0:
+                run.fit("baseline", student, run.label_loss(), columns, kl_temperature=T)
+                continue
+            columns = {"jittered_copies": copies, **columns} if copies else columns
+            # a diverging setting is a result: logged, and the sweep goes on
+            run.distill(student, T, w, transfer, soft_term=SOFT_TERMS[soft_term], columns=columns, log_divergence=True)
     return 0
 
 

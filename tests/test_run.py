@@ -2,7 +2,7 @@
 
 import torch
 
-from distill.core.data import Split
+from distill.core.data import Split, Splits
 from distill.core.train import TrainConfig
 from distill.lab import run as run_module
 from distill.lab.presets import Stage
@@ -15,7 +15,7 @@ def tiny_run(tmp_path) -> Run:
     generator = torch.Generator().manual_seed(0)
     train = Split(torch.rand(200, 28, 28, generator=generator), torch.randint(0, 10, (200,), generator=generator))
     test = Split(torch.rand(100, 28, 28, generator=generator), torch.randint(0, 10, (100,), generator=generator))
-    return Run("tiny", 0, train, test, "test", tmp_path)
+    return Run("tiny", 0, Splits(train, test, "test"), tmp_path)
 
 
 def test_the_teachers_v_is_computed_in_eval_mode_on_unjittered_images(tmp_path):

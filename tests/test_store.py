@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 import torch
 
-from distill.core.data import Split
+from distill.core.data import Split, Splits
 from distill.core.models import MLP
 from distill.lab.presets import MNIST_PRESETS
 from distill.lab.run import Run
@@ -39,7 +39,7 @@ def path_of(run: Run, store: Store, stage=STAGE, columns=None, seed=0, split=SPL
 
 
 def test_a_files_name_changes_with_every_setting_seed_data_and_loss_column(tmp_path):
-    run = Run("smoke", 0, SPLIT, SPLIT, "test", tmp_path)
+    run = Run("smoke", 0, Splits(SPLIT, SPLIT, "test"), tmp_path)
     store = Store(tmp_path)
     paths = {path_of(run, store)}
     for name, value in changed_values(STAGE.train):

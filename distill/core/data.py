@@ -67,6 +67,22 @@ class Dataset:
     train: Split
     test: Split
 
+    def splits(self, train_subset: int | None = None, validation: int = 0) -> "Splits":
+        """What a run trains on (the first ``train_subset`` training images, or all) and what it is scored on: the
+        test set, or the last ``validation`` of those training images, held out for tuning without the test set."""
+        train = self.train.first(train_subset)
+        if not validation:
+            return Splits(train, self.test, "test")
+        n = len(train) - validation
+        return Splits(train.subset(slice(0, n)), train.subset(slice(n, None)), "val")
+
+
+@dataclass
+class Splits:
+    train: Split
+    eval: Split
+    eval_name: str  # "test", or "val" for held-out training images
+
 
 def torchvision_download(make_dataset, missing: str, fix: str):
     """``make_dataset()`` (a torchvision data set with download=True), or DataUnavailable in one sentence:

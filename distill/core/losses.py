@@ -74,7 +74,7 @@ def distillation_loss(
     """C = soft_weight·T²·KL(p‖q) + hard_weight·CE(labels, softmax(z)): §2's objective up to a constant.
 
     MNIST uses soft_weight 1 and a small hard_weight; the CIFAR-10 example weighs the two terms alpha and 1 − alpha, and
-    ``soft_term(z, v, T)`` swaps in the tutorial's soft term (cifar10.py).
+    ``soft_term(z, v, T)`` swaps in the tutorial's soft term (experiments/cifar10.py).
     """
     return soft_weight * soft_term(z, v, temperature) + hard_weight * hard_loss(z, labels)
 

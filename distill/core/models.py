@@ -24,9 +24,9 @@ class Dropout(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or self.p == 0:
             return x
-        if x.device.type != "cpu":  # a GPU draws random floats fast: PyTorch's fused kernel, one launch not ten
+        if x.device.type != "cpu":  # a GPU draws random floats fast: PyTorch's fused kernel
             return nn.functional.dropout(x, self.p, training=True)
-        # bool → uint8 is free (same bytes), and uint8 → float converts several times faster than bool → float
+        # bool → uint8 is free (same bytes), and uint8 → float converts faster than bool → float
         keep = keep_mask(x.shape, self.p, x.device).view(torch.uint8).to(x.dtype)
         return x * keep.mul_(1 / (1 - self.p))  # the scale folded into the mask: one multiply
 
@@ -37,12 +37,10 @@ class Dropout(nn.Module):
 def keep_mask(shape: torch.Size, p: float, device: torch.device) -> torch.Tensor:
     """A boolean mask of ``shape``, each entry False (dropped) with probability p, independently.
 
-    Cut from 63-bit random integers rather than one random float per unit: PyTorch's CPU generator (mt19937)
-    spends at most twice as long on a 63-bit draw as on a float, and a teacher step needs 318,400 mask entries,
-    which as floats took longer than its largest matrix multiply. Each unit gets its own k-bit field u of a
-    draw, uniform on 0 … 2^k − 1, and is dropped when u < p·2^k. k is the fewest bits that make p·2^k whole, so
-    that P(drop) = p exactly: p = 0.5 takes one bit (63 units per draw). A p with no short binary expansion (0.2)
-    takes 31 bits (2 units per draw), P(drop) within 2^-32 of p: finer than ``torch.rand`` (24 random bits).
+    Cut from 63-bit random integers, several units per draw, rather than one random float per unit (on the CPU,
+    drawing the floats can cost more than the step's matrix multiplies). Each unit gets its own k-bit field u of a
+    draw, uniform on 0 … 2^k − 1, and is dropped when u < p·2^k; k is the fewest bits that make p·2^k whole, so
+    P(drop) = p exactly (p = 0.5: one bit), or within 2^-32 of p (0.2: 31 bits), finer than ``torch.rand``.
     """
     bits, dropped_below = drop_field(p)
     per_draw = 63 // bits
@@ -95,8 +93,8 @@ def count_parameters(model: nn.Module) -> int:
 
 
 class ConvNet(nn.Module):
-    """The tutorial's CIFAR-10 nets (cifar10.py): conv 3×3 (padding 1) → ReLU → 2×2 max-pool → one linear layer.
-    Teacher: 64 channels, 165,642 parameters; student: 16 channels, 41,418."""
+    """The tutorial's CIFAR-10 nets (experiments/cifar10.py): conv 3×3 (padding 1) → ReLU → 2×2 max-pool → one linear
+    layer; the teacher has 64 channels, the student 16."""
 
     def __init__(self, channels: int):
         super().__init__()

@@ -30,7 +30,7 @@ class TrainingDiverged(RuntimeError):
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """How one model is optimised. Defaults are not the paper's: presets.py sets every value."""
+    """How one model is optimised. Defaults are not the paper's: the presets set every value."""
 
     epochs: int
     batch_size: int = 100  # images per step (the 2012 dropout recipe used 100)

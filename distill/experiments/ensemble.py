@@ -5,7 +5,7 @@ In the paper, 10 speech models with the baseline's architecture and training rai
 of the ensemble's gain. Here the members are 10 students alone (800-800, §3's student-alone recipe) from
 different seeds. The ensemble predicts with the arithmetic mean of their softmax outputs, as in §4, and its soft
 targets at T are the mean of their softmax outputs at T; one 800-800 net is distilled on them with §3's recipe
-but lr 0.03 instead of 0.1, at which its training diverged (presets.py). The members are kept like teachers
+but lr 0.03 (the preset's ``ensemble_lr``), chosen on validation. The members are kept like teachers
 (Run.fit_cached); tune.py --ensemble uses the same ensemble to choose the distilled net's settings on validation.
 
 Probabilities, not logits, are averaged at T: that is the ensemble's own prediction, softened. Written as the
@@ -61,24 +61,15 @@ def use_ensemble(run: Run, member_stage: ModelStage, temperature: float) -> tupl
     errors = count_errors(ensemble_logits(logits[1], 1.0), run.eval_split.labels)
     run_id = hashlib.sha256("".join(r["run_id"] for r in trained).encode()).hexdigest()[:12]
     name = run.eval_name
-    run.log(
-        {
-            "run_id": run_id,
-            "experiment": run.experiment,
-            "model": "ensemble",
-            "hidden": f"{MEMBERS} × {member_stage.columns()['hidden']}",
-            "seed": run.seed,
-            "preset": run.preset_name,
-            "epochs": trained[0]["epochs"],
-            "precision": trained[0]["precision"],
-            "eval_split": name,
-            f"{name}_errors": errors,
-            f"{name}_error_pct": round(100 * errors / len(run.eval_split), 3),
-            "members": MEMBERS,
-            "train_seconds": round(sum(r["train_seconds"] for r in trained), 1),
-            **provenance(run.eval_split.images.device),
-        }
-    )
+    row = {"run_id": run_id, "experiment": run.experiment, "model": "ensemble"}
+    row |= {"hidden": f"{MEMBERS} × {member_stage.columns()['hidden']}", "seed": run.seed, "preset": run.preset_name}
+    row |= {"epochs": trained[0]["epochs"], "precision": trained[0]["precision"], "eval_split": name}
+    row |= {
+        **run.scored(errors),
+        "members": MEMBERS,
+        "train_seconds": round(sum(r["train_seconds"] for r in trained), 1),
+    }
+    run.log({**row, **provenance(run.eval_split.images.device)})
     print(f"ensemble of {MEMBERS} seed {run.seed}: {name} errors {errors}", flush=True)
     run.teach_with(run_id, *(ensemble_logits(z, temperature) for z in logits))
     return logits

@@ -14,7 +14,6 @@ from functools import partial
 import pandas as pd
 import torch
 
-from distill.core.train import predict_logits
 from distill.lab.experiment import Experiment
 from distill.lab.presets import MnistPreset
 from distill.lab.run import Run
@@ -44,8 +43,7 @@ FULL_DATA = {"data_share": "100%"}
 def teach_from_full_data_net(run: Run, preset: MnistPreset) -> None:
     """The paper's source of soft targets: a net of the student's kind trained on all the images (labels alone),
     kept like a teacher; its row is the "hard, 100 %" cell."""
-    source = run.fit_cached("baseline", preset.study_start.alone, FULL_DATA)
-    run.teach_with(run.rows[-1]["run_id"], *(predict_logits(source, split.images) for split in run.splits()))
+    run.use_teacher(preset.study_start.alone, FULL_DATA, model_name="baseline")
 
 
 def run_seed(run: Run, preset: MnistPreset, full_data: bool = True) -> None:

@@ -7,7 +7,6 @@ weights and on the same batches, on T²·KL(p‖q) + w·CE(labels).
 
 import pandas as pd
 
-from distill.core.data import Dataset, Split
 from distill.lab.experiment import Experiment
 from distill.lab.presets import MnistPreset
 from distill.lab.run import Run
@@ -21,15 +20,6 @@ LABELS = {
     "baseline": "student 800-800\nalone",
     "distilled": "student 800-800\ndistilled, T=20",
 }
-
-
-def split_for_run(data: Dataset, preset: MnistPreset, validation: int) -> tuple[Split, Split, str]:
-    """The training images and the evaluated split: the test set, or the last ``validation`` training images."""
-    train_split = data.train.first(preset.train_subset)
-    if validation:
-        n = len(train_split) - validation
-        return train_split.subset(slice(0, n)), train_split.subset(slice(n, None)), "val"
-    return train_split, data.test, "test"
 
 
 def run_seed(run: Run, preset: MnistPreset, models: tuple[str, ...] = tuple(MODELS)) -> None:
@@ -68,7 +58,7 @@ def summary(results: Results, preset: str, eval_name: str = "test") -> str:
         if errors.empty:
             lines.append(f"| {model} | {published} | not run | | | |")
             continue
-        digits = 1 if len(errors) > 1 else 0  # one seed: its error count, 3752 rather than 3752.0
+        digits = 1 if len(errors) > 1 else 0  # one seed: its error count, 74 rather than 74.0
         difference = f"{errors.mean() - published:+.{digits}f}" if eval_name == "test" else "n/a"
         seeds, minutes = ", ".join(str(int(e)) for e in errors), of_model.train_seconds.mean() / 60
         lines.append(f"| {model} | {published} | {mean_sd(errors)} | {difference} | {seeds} | {minutes:.1f} |")

@@ -172,16 +172,15 @@ def run_seed(run: Run, preset: MnistPreset, experiment: TransferSetExperiment) -
             class_errors = count_errors(shifted[in_classes], test.labels[in_classes])
             columns |= {
                 f"{name}_offset": offset,
-                f"{name}_test_errors": errors,
-                f"{name}_test_error_pct": round(100 * errors / len(test), 3),
+                **run.scored(errors, f"{name}_test"),
                 f"{name}_class_errors": class_errors,
                 f"{name}_class_correct_pct": round(100 * (1 - class_errors / columns["class_test_count"]), 2),
             }
         return columns
 
     mask = transfer_mask(train.labels, experiment.kept_classes)
-    # as many SGD steps as the distilled student on all the images, whatever the transfer set's size: 50 epochs of the
-    # 12,116 sevens and eights are a fifth of them, and a warm-up (2 % of the steps) too short for lr 0.1
+    # as many SGD steps as the distilled student on all the images, whatever the transfer set's size: on the 7s and 8s
+    # alone, as many epochs would be a fifth of the steps, with a warm-up too short for lr 0.1
     distilled = preset.study_start.distilled
     stage = distilled.with_train(epochs=round(distilled.train.epochs * len(train) / int(mask.sum())))
     transfer = train.subset(mask), run.teacher_logits[0][mask]  # the teacher's v on the kept images only

@@ -7,6 +7,8 @@ it with replicate/mnist.py (or its own script), replicate/figures.py and the tes
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from distill.lab.run import Run
+
 
 def use_preset_teacher(run, preset) -> None:
     """The students of most experiments learn from the preset's teacher, trained once per seed and then kept."""
@@ -23,3 +25,15 @@ class Experiment:
     figures: dict[str, Callable] = field(default_factory=dict)  # PNG name -> (results, preset) -> figure, or why none
     teach: Callable = use_preset_teacher  # (run, preset): what the seed's students learn from
     script: str = "mnist"  # the replicate/ script that runs it
+
+
+def run_seeds(experiment: Experiment, preset_name: str, preset, args, splits, stores, retrain: bool, **options):
+    """Each of ``args.seeds`` in turn: the seed's teacher, then its models (``options`` go to ``run_seed``); return
+    every row they logged. ``stores``: where the students' states go, and where teachers are kept."""
+    rows = []
+    for seed in args.seeds:
+        run = Run(preset_name, seed, splits, args.out, experiment.name, "runs", *stores, retrain)
+        experiment.teach(run, preset)
+        experiment.run_seed(run, preset, **options)
+        rows += run.rows
+    return rows

@@ -1,10 +1,9 @@
 """What the machine is, and which number format its matrix multiplies should run in.
 
-bf16 autocast halves the bytes of every activation and weight copy, and on hardware that multiplies bf16
-natively (CUDA GPUs of compute capability ≥ 8.0; x86 CPUs with AMX or AVX512-BF16) a teacher epoch is about
-twice as fast as in fp32. Elsewhere oneDNN emulates bf16 and a matrix multiply runs tens of times *slower*
-than in fp32, so ``--precision auto`` picks bf16 only where the hardware reports native support: the decision
-reads the CPU's feature flags, it never times anything.
+bf16 autocast halves the bytes of every activation and weight copy, which pays where the hardware multiplies bf16
+natively (CUDA GPUs of compute capability ≥ 8.0; x86 CPUs with AMX or AVX512-BF16); elsewhere bf16 is emulated and
+far slower than fp32. So ``--precision auto`` picks bf16 only where the hardware reports native support: it reads
+the CPU's feature flags, it never times anything.
 """
 
 import platform

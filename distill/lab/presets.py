@@ -56,7 +56,7 @@ class MnistPreset:
     study_start: Students
     temperature: float = 20.0  # T of the soft targets (§3: T = 20)
     hard_weight: float = 0.1  # weight of the true-label term against the T²-scaled soft term (§2)
-    ensemble_lr: float = 0.03  # §4's distilled net: lr 0.1 diverged on validation (results/mnist/ensemble_tuning)
+    ensemble_lr: float = 0.03  # of §4's distilled net, chosen on validation (results/mnist/ensemble_tuning)
     train_subset: int | None = None  # use only the first n training images (smoke tests)
 
 
@@ -93,7 +93,7 @@ def with_precision(preset, precision: str):
     return replace(preset, **trained)
 
 
-# --- CIFAR-10: a distillation tutorial's CNN example (cifar10.py) ----------------------------------
+# --- CIFAR-10: a distillation tutorial's CNN example (experiments/cifar10.py) ---------------------
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from distill.core.data import Split
+from distill.core.data import Split, Splits
 from distill.core.losses import distillation_loss, hard_loss, kl_divergence, soft_loss
 from distill.core.train import ModelStage, TrainingDiverged, count_errors, predict_logits, train
 from distill.lab.results import append_rows, provenance
@@ -30,9 +30,7 @@ class Run:
         self,
         preset_name: str,
         seed: int,
-        train_split: Split,
-        eval_split: Split,
-        eval_name: str,
+        splits: Splits,
         out: Path,
         experiment: str = "main",
         log: str = "runs",
@@ -43,7 +41,7 @@ class Run:
         self.preset_name, self.seed, self.experiment, self.out = preset_name, seed, experiment, Path(out)
         self.runs_csv = self.out / f"{log}.csv"
         self.epochs_csv = self.out / ("epochs.csv" if log == "runs" else f"{log}_epochs.csv")
-        self.train_split, self.eval_split, self.eval_name = train_split, eval_split, eval_name
+        self.train_split, self.eval_split, self.eval_name = splits.train, splits.eval, splits.eval_name
         self.checkpoints, self.cache, self.retrain = checkpoints, cache or Store(self.out / "cache", kept=True), retrain
         self.teacher_logits: tuple[torch.Tensor, torch.Tensor] | None = None  # v on (train, eval), once known
         self.teacher_run_id = ""  # of the teacher (or ensemble) the students learn from
@@ -54,10 +52,10 @@ class Run:
         labels = (split or self.train_split).labels
         return lambda z, index: hard_loss(z, labels[index])
 
-    def use_teacher(self, stage: ModelStage, columns: dict | None = None) -> nn.Module:
+    def use_teacher(self, stage: ModelStage, columns: dict | None = None, model_name: str = "teacher") -> nn.Module:
         """Train this seed's teacher (or load the kept one) and make its logits v on the un-jittered training and
         evaluated images, in eval mode, the soft targets of every student distilled in this run."""
-        teacher = self.fit_cached("teacher", stage, columns)
+        teacher = self.fit_cached(model_name, stage, columns)
         self.teach_with(self.rows[-1]["run_id"], *(predict_logits(teacher, s.images) for s in self.splits()))
         return teacher
 
@@ -161,30 +159,16 @@ class Run:
         name = self.eval_name
         errors = history[-1][f"{name}_errors"]
         best = min(history, key=lambda h: h[f"{name}_errors"])  # reported, never used to choose a model
-        row = {
-            "run_id": run_id,
-            "experiment": self.experiment,
-            "model": model_name,
-            **stage.columns(),
-            "temperature": "",
-            "hard_weight": "",
-            **columns,
-            "seed": seed,
-            "preset": self.preset_name,
-            "epochs": stage.train.epochs,
-            "precision": stage.train.precision,
-            "eval_split": name,
-            "train_size": len(split),
-            f"{name}_errors": errors,
-            f"{name}_error_pct": round(100 * errors / len(self.eval_split), 3),
-            f"best_{name}_errors": best[f"{name}_errors"],
-            "best_epoch": best["epoch"],
-            "train_seconds": round(seconds, 1),
-            **self.agreement_with_teacher(model, split.images, v, kl_temperature),
-            **(after_training(model) if after_training else {}),
-            **{f"cfg_{k}": v for k, v in asdict(stage.train).items() if k not in ("epochs", "precision")},
-            **provenance(device),
-        }
+        # the row: what was trained, its result, how closely it matches its teacher, then its settings and provenance
+        row = {"run_id": run_id, "experiment": self.experiment, "model": model_name, **stage.columns()}
+        row |= {"temperature": "", "hard_weight": "", **columns, "seed": seed, "preset": self.preset_name}
+        row |= {"epochs": stage.train.epochs, "precision": stage.train.precision, "eval_split": name}
+        row |= {"train_size": len(split), **self.scored(errors), f"best_{name}_errors": best[f"{name}_errors"]}
+        row |= {"best_epoch": best["epoch"], "train_seconds": round(seconds, 1)}
+        row |= self.agreement_with_teacher(model, split.images, v, kl_temperature)
+        row |= after_training(model) if after_training else {}
+        row |= {f"cfg_{k}": v for k, v in asdict(stage.train).items() if k not in ("epochs", "precision")}
+        row |= provenance(device)
         if keep:
             slot.keep(model, row)
         self.log(row)
@@ -192,6 +176,11 @@ class Run:
         log_once(self.epochs_csv, [{**identity, **h} for h in history])
         print(f"{description}: {name} errors {errors} (trained in {seconds:.0f} s)", flush=True)
         return model
+
+    def scored(self, errors: int, prefix: str | None = None) -> dict:
+        """E.g. {"test_errors": 74, "test_error_pct": 0.74}: errors on the evaluated split, as a count and in %."""
+        prefix = prefix or self.eval_name
+        return {f"{prefix}_errors": errors, f"{prefix}_error_pct": round(100 * errors / len(self.eval_split), 3)}
 
     def log(self, row: dict) -> None:
         """Append ``row`` to runs.csv (once per run_id: a rerun completes the logs, never doubles them)."""

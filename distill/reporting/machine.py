@@ -6,10 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from distill.reporting.study import strip_simd
-from distill.reporting.tables import Results, latest, read_csv, with_precision
-
-RUN_COLUMNS = ["run_id", "experiment", "model", "preset", "eval_split", "test_errors", "seed"]
+from distill.reporting.tables import RUN_COLUMNS, Results, latest, read_csv, strip_simd, with_precision
 
 
 def fp32_bf16_lines(errors: pd.DataFrame, kl: pd.DataFrame | None = None) -> list[str]:
@@ -110,7 +107,9 @@ def benchmark_markdown(results: Path) -> str:
     parts = []
     for device, rows in timings[timings.benchmark_id == timings.benchmark_id.iloc[-1]].groupby("device"):
         first = rows.iloc[0]
-        ceiling = rows.get("shared_step_ceiling", pd.Series(index=rows.index, dtype=float))  # older runs lack it
+        ceiling = rows.get(
+            "shared_step_ceiling", pd.Series(index=rows.index, dtype=float)
+        )  # absent from the first runs
         parts += [
             f"`{shown(first.command)}` on {device} (torch {first.torch_version}, commit {first.git_commit}, "
             f"{first.finished_at}). *Ceiling*: (GEMM bound + best DataLoader − ours) / GEMM bound, an estimate of "

@@ -12,7 +12,7 @@ import pandas as pd
 
 from distill.lab.presets import PAPER, MnistPreset
 from distill.reporting.plots import BLUE, plt
-from distill.reporting.tables import BadResults, errors_or_diverged, read_csv
+from distill.reporting.tables import BadResults, errors_or_diverged, read_csv, strip_simd
 
 ALONE = "student alone (labels only), lr, epochs"  # one factor: the student alone's schedule
 NAMES = {
@@ -31,47 +31,28 @@ NAMES = {
 COLUMNS = {name: column for column, name in NAMES.items()}
 
 
+def settings(preset: MnistPreset, students) -> dict:
+    """What the study varied, per panel: the preset's teacher, and ``students`` (a preset's Students)."""
+    teacher, student, alone = preset.teacher.train, students.distilled.train, students.alone.train
+    teacher_panel = {"epochs": teacher.epochs, "cfg_lr": teacher.lr, "cfg_max_norm": teacher.max_norm}
+    teacher_panel |= {"cfg_momentum": teacher.momentum, "cfg_momentum_ramp": teacher.momentum_ramp}
+    panel = {"teacher_epochs": teacher.epochs, "temperature": preset.temperature, "hard_weight": preset.hard_weight}
+    panel |= {"cfg_lr": student.lr, "epochs": student.epochs, "cfg_batch_size": student.batch_size}
+    panel |= {"soft_term": "soft_loss", "jittered_copies": 0, "alone": f"{alone.lr:g}, {alone.epochs}"}
+    return {"teacher": teacher_panel, "students": panel}
+
+
 def start(preset: MnistPreset) -> dict:
-    """The settings the study started from, per panel: the preset's teacher, and its ``study_start`` students."""
-    teacher, student = preset.teacher.train, preset.study_start.distilled.train
-    return {
-        "teacher": {
-            "epochs": teacher.epochs,
-            "cfg_lr": teacher.lr,
-            "cfg_max_norm": teacher.max_norm,
-            "cfg_momentum": teacher.momentum,
-            "cfg_momentum_ramp": teacher.momentum_ramp,
-        },
-        "students": {
-            "teacher_epochs": teacher.epochs,
-            "temperature": preset.temperature,
-            "hard_weight": preset.hard_weight,
-            "cfg_lr": student.lr,
-            "epochs": student.epochs,
-            "cfg_batch_size": student.batch_size,
-            "soft_term": "soft_loss",
-            "jittered_copies": 0,
-        },
-    }
+    """The settings the study started from: the preset's teacher, and its ``study_start`` students (whose schedule
+    alone is a factor of its own, shown with no start)."""
+    begun = settings(preset, preset.study_start)
+    del begun["students"]["alone"]
+    return begun
 
 
-def kept(preset: MnistPreset = PAPER) -> dict:
-    """What the preset kept of each setting the study varied: its teacher's, and its headline students'."""
-    teacher, student, alone = preset.teacher.train, preset.students.distilled.train, preset.students.alone.train
-    return {
-        "teacher": start(preset)["teacher"],
-        "students": {
-            "teacher_epochs": teacher.epochs,
-            "temperature": preset.temperature,
-            "hard_weight": preset.hard_weight,
-            "cfg_lr": student.lr,
-            "epochs": student.epochs,
-            "cfg_batch_size": student.batch_size,
-            "soft_term": "soft_loss",
-            "jittered_copies": 0,
-            "alone": f"{alone.lr:g}, {alone.epochs}",
-        },
-    }
+def kept() -> dict:
+    """What the paper preset kept of each setting the study varied: its teacher's, and its headline students'."""
+    return settings(PAPER, PAPER.students)
 
 
 def shown(value) -> str:
@@ -180,13 +161,6 @@ def markdown(study: tuple[pd.DataFrame, pd.DataFrame] | None) -> str:
             )
             title = ""  # once per panel: the rows below it belong to it
     return "\n".join(lines) + "\n"
-
-
-def strip_simd(device: str) -> str:
-    """E.g. "AMD EPYC, 2 threads": a CPU's SIMD level is long and the same on every row (REPRODUCE names it once)."""
-    import re
-
-    return re.sub(r" \(AVX[^)]*\)", "", device)
 
 
 def plot(study: tuple[pd.DataFrame, pd.DataFrame] | None) -> plt.Figure | str:

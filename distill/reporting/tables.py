@@ -7,6 +7,7 @@ terminal too.
 import csv
 import io
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ IDENTITY = (
     "experiment model hidden input_dropout hidden_dropout temperature hard_weight soft_weight soft_term data_share "
     "recipe member seed preset eval_split train_size epochs precision"
 ).split()
+RUN_COLUMNS = ["run_id", "experiment", "model", "preset", "eval_split", "test_errors", "seed"]  # of every runs.csv
 NUMERIC_SUFFIXES = ("errors", "seed", "epoch", "minutes", "offset", "pct", "seconds", "speedup", "bound")
 
 
@@ -43,17 +45,15 @@ class Results:
 
     @classmethod
     def read(cls, folder: Path) -> "Results":
-        runs = read_csv(
-            folder / "mnist" / "runs.csv",
-            ["run_id", "experiment", "model", "preset", "eval_split", "test_errors", "seed"],
-        )
+        mnist = folder / "mnist"
+        runs = read_csv(mnist / "runs.csv", RUN_COLUMNS)
         if runs is None:
-            raise BadResults(f"{folder / 'mnist' / 'runs.csv'} does not exist; run replicate/mnist.py first.")
+            raise BadResults(f"{mnist / 'runs.csv'} does not exist; run replicate/mnist.py first.")
         cifar = read_csv(folder / "cifar10" / "runs.csv", ["run_id", "model", "preset", "test_error_pct"])
         return cls(
             runs=latest(runs),
-            epochs=read_csv(folder / "mnist" / "epochs.csv", ["run_id", "model", "epoch", "test_errors"]),
-            sweeps=read_csv(folder / "mnist" / "offset_sweeps.csv", ["run_id", "seed", "offset", "test_errors"]),
+            epochs=read_csv(mnist / "epochs.csv", ["run_id", "model", "epoch", "test_errors"]),
+            sweeps=read_csv(mnist / "offset_sweeps.csv", ["run_id", "seed", "offset", "test_errors"]),
             cifar=None if cifar is None else latest(cifar),
             folder=folder,
         )
@@ -138,9 +138,14 @@ def mean_sd(values: pd.Series, digits: int = 1, count: bool = True) -> str:
     return f"{values.mean():.{digits}f}{spread}{n}"
 
 
-def errors_or_diverged(errors, digits: int = 0) -> str:
+def errors_or_diverged(errors) -> str:
     """E.g. "104, diverged": each value of ``errors``, or "diverged" where it is nan (a run that diverged)."""
-    return ", ".join("diverged" if math.isnan(e) else f"{e:.{digits}f}" for e in errors)
+    return ", ".join("diverged" if math.isnan(e) else f"{e:.0f}" for e in errors)
+
+
+def strip_simd(device: str) -> str:
+    """E.g. "AMD EPYC, 2 threads": a CPU's SIMD level is long and the same on every row (REPRODUCE names it once)."""
+    return re.sub(r" \(AVX[^)]*\)", "", device)
 
 
 def kept_share(alone: float, better: float, distilled: float) -> float:
@@ -164,10 +169,3 @@ def share_sentence(what: str, published: float, measured: pd.Series, missing: st
 def preset_note(preset: str) -> str:
     """ " (`quick` preset)" where a result is shown from another preset than the paper's."""
     return "" if preset == "paper" else f" (`{preset}` preset)"
-
-
-def markdown(header: str, rows: list[str], caption: str = "") -> str:
-    """A markdown table: ``header`` "| a | b |" (columns after the first right-aligned), its rows, a caption above."""
-    columns = header.count("|") - 1
-    rule = "|---|" + "---:|" * (columns - 1)
-    return (f"{caption}\n\n" if caption else "") + "\n".join([header, rule, *rows]) + "\n"

@@ -40,44 +40,66 @@ def run_seed(run: Run, preset: MnistPreset) -> None:
 
 
 @dataclass(frozen=True)
+class Part:
+    """One comparison behind the paper's claim for a student size: a difference of two cells' mean errors
+    (``margin``) against two standard errors of it (``bound``, from the pooled seed sd), a rough 95 % interval."""
+
+    against: str  # the other cell, e.g. "T = 8"; for a spread, "T = 10 to 8"
+    margin: float  # better: the other cell − the best cell in 2.5–4; similar: the spread of the T ≥ 8 means
+    bound: float
+    similar: bool = False  # a claim of no difference: it holds when the spread stays within the bound
+
+    @property
+    def holds(self) -> bool:
+        return self.margin <= self.bound if self.similar else self.margin > self.bound
+
+    def text(self) -> str:
+        return f"{self.against} ({self.margin:+.1f} ± {self.bound:.1f})"
+
+
+@dataclass(frozen=True)
 class Verdict:
-    """The paper's claim for one student size, measured: the best T, and (with two seeds or more) the margin that
-    decides the claim against two standard errors of a difference of cell means (``bound``)."""
+    """The paper's claim for one student size, measured: the best T and each comparison behind the claim (none
+    judged with one seed per cell)."""
 
     hidden: str
     best_t: float
     best_mean: float
     n: int  # seeds of the fullest cell
     sd: float  # the seed-to-seed sd, pooled over this width's distilled cells
-    claim: str = ""  # "small": 2.5–4 better than the rest; "flat": all T ≥ 8 similar; "": none judged
-    margin: float = math.nan  # small: best outside − best inside; flat: the spread of the T ≥ 8 means
-    bound: float = math.nan
-    other_t: float = math.nan  # the best T outside 2.5–4 (small) or the worst T ≥ 8 (flat)
+    parts: tuple[Part, ...] = ()
 
-    @property
-    def holds(self) -> bool | None:
-        if self.claim == "small":
-            return self.margin > self.bound
-        return self.margin <= self.bound if self.claim == "flat" else None
+    def held(self, holds: bool) -> list[Part]:
+        return [part for part in self.parts if part.holds == holds]
 
     def sentence(self) -> str:
         text = f"{self.hidden}: best T = {self.best_t:g} ({self.best_mean:.1f} errors, n={self.n} seeds, "
         text += f"seed sd {self.sd:.1f})"
-        verdict = "HOLDS" if self.holds else "does NOT hold"
-        if self.sd == 0:
-            return text + "; one seed only, so no claim is judged."
-        if self.claim == "small":
-            return text + (
-                f"; best T in 2.5–4 beats the best T outside it (T = {self.other_t:g}) by {self.margin:.1f} errors, "
-                f"2-s.e. margin {self.bound:.1f}: the paper's claim (2.5–4 significantly better) {verdict} "
-                "on these runs."
+        if not self.parts:
+            return text + ("; one seed only, so no claim is judged." if self.sd == 0 else ".")
+        listed = lambda parts: ", ".join(part.text() for part in parts)
+        if self.parts[0].similar:
+            found = "within" if self.parts[0].holds else "beyond"
+            return f"{text}; the T ≥ 8 means span {listed(self.parts)} errors, {found} 2 s.e.: " + (
+                f"{'no difference' if self.parts[0].holds else 'a difference'} found at n = {self.n}."
             )
-        if self.claim == "flat":
-            return text + (
-                f"; T ≥ {LARGE_STUDENT_FLAT_FROM:g} spans {self.margin:.1f} errors, 2-s.e. margin "
-                f"{self.bound:.1f}: the paper's claim (all T above 8 similar) {verdict} on these runs."
-            )
-        return text
+        lines = [text + "; errors of each T outside 2.5–4 less the best T inside it, ± 2 s.e."]
+        lines += [f"more errors beyond 2 s.e. at {listed(self.held(True))}"] if self.held(True) else []
+        lines += [f"within 2 s.e. at {listed(self.held(False))}"] if self.held(False) else []
+        return "; ".join(lines) + f": the claim holds against {self.beaten()}."
+
+    def glance(self) -> str:
+        """E.g. "30-30: T 2.5–4 beats T = 8, 10, 20, not T = 1, 2, 5 (n = 3)"."""
+        if not self.parts:
+            return f"{self.hidden}: not judged"
+        if self.parts[0].similar:
+            return f"{self.hidden}: T ≥ 8 {'within' if self.parts[0].holds else 'beyond'} 2 s.e. (n = {self.n})"
+        return f"{self.hidden}: T 2.5–4 beats {self.beaten()}"
+
+    def beaten(self) -> str:
+        """E.g. "T = 8, 10, 20, not T = 1, 2, 5 (n = 3)": the cells the best T in 2.5–4 beats beyond 2 s.e., and not."""
+        temperatures = lambda holds: ", ".join(p.against.removeprefix("T = ") for p in self.held(holds)) or "none"
+        return f"T = {temperatures(True)}, not T = {temperatures(False)} (n = {self.n})"
 
 
 def collapsed(rows: pd.DataFrame) -> pd.DataFrame:
@@ -101,22 +123,18 @@ def verdicts(rows: pd.DataFrame) -> list[Verdict]:
         sd = math.sqrt(sum(statistics.variance(v) * (len(v) - 1) for v in groups) / dof) if dof else 0.0
         bound = lambda a, b: 2 * sd * math.sqrt(1 / len(seeds[a]) + 1 / len(seeds[b]))
         best = min(means, key=means.get)
-        verdict = Verdict(hidden, best, means[best], max(len(v) for v in seeds.values()), sd)
-        width = int(hidden.split("-")[0])
-        inside = {t: m for t, m in means.items() if SMALL_STUDENT_BEST[0] <= t <= SMALL_STUDENT_BEST[1]}
-        outside = {t: m for t, m in means.items() if t not in inside}
-        high = {t: m for t, m in means.items() if t >= LARGE_STUDENT_FLAT_FROM}
-        if sd and width <= 30 and inside and outside:
-            t_in, t_out = min(inside, key=inside.get), min(outside, key=outside.get)
-            verdict = replace(
-                verdict, claim="small", margin=outside[t_out] - inside[t_in], bound=bound(t_in, t_out), other_t=t_out
-            )
-        elif sd and width >= 300 and len(high) > 1:
-            t_low, t_high = min(high, key=high.get), max(high, key=high.get)
-            verdict = replace(
-                verdict, claim="flat", margin=high[t_high] - high[t_low], bound=bound(t_low, t_high), other_t=t_high
-            )
-        result.append(verdict)
+        low, high = SMALL_STUDENT_BEST
+        inside = {t: m for t, m in means.items() if low <= t <= high}
+        parts = []
+        if sd and int(hidden.split("-")[0]) <= 30 and inside:
+            t_in = min(inside, key=inside.get)
+            outside = sorted(t for t in means if t not in inside)
+            parts = [Part(f"T = {t:g}", means[t] - inside[t_in], bound(t_in, t)) for t in outside]
+        flat = {t: m for t, m in means.items() if t >= LARGE_STUDENT_FLAT_FROM}
+        if sd and int(hidden.split("-")[0]) >= 300 and len(flat) > 1:
+            t_low, t_high = min(flat, key=flat.get), max(flat, key=flat.get)
+            parts = [Part(f"T = {t_high:g} − T = {t_low:g}", flat[t_high] - flat[t_low], bound(t_low, t_high), True)]
+        result.append(Verdict(hidden, best, means[best], max(len(v) for v in seeds.values()), sd, tuple(parts)))
     return result
 
 
@@ -150,8 +168,7 @@ def table(results: Results, preset: str) -> str:
 
 def glance(results: Results, preset: str) -> list[str]:
     rows = results.rows("temperature", preset)
-    said = {True: "claim holds", False: "claim does not hold", None: "claim not judged"}
-    judged = [f"{v.hidden}: best T = {v.best_t:g}, {said[v.holds]}" for v in (verdicts(rows) if len(rows) else [])]
+    judged = [verdict.glance() for verdict in (verdicts(rows) if len(rows) else [])]
     measured = "; ".join(judged) or "not run"
     return [f"| temperature × size | 30 units: T 2.5–4 best; ≥ 300: all T above 8 similar | {measured} |"]
 

@@ -56,7 +56,9 @@ class MnistPreset:
     study_start: Students
     temperature: float = 20.0  # T of the soft targets (§3: T = 20)
     hard_weight: float = 0.1  # weight of the true-label term against the T²-scaled soft term (§2)
-    ensemble_lr: float = 0.03  # of §4's distilled net, chosen on validation (results/mnist/ensemble_tuning)
+    # lr of a student distilled from nets trained alone (§4's ensemble, §5's full-data source), whose sharp targets
+    # made lr 0.1 diverge; chosen on validation for §4 (results/mnist/ensemble_tuning)
+    ensemble_lr: float = 0.03
     train_subset: int | None = None  # use only the first n training images (smoke tests)
 
 

@@ -351,7 +351,8 @@ def test_a_diverged_ensemble_student_is_named_not_counted():
                          row("distilled", 1, float("nan"), diverged=1)])  # fmt: skip
     table = ensemble.table(Results(runs.assign(precision="fp32")), "paper")
     assert "| 132 (n=1); diverged (seed 1 in epoch 1) |" in table
-    assert "measured 80 % per seed" in table  # seed 0 only: (132 − 140) / (130 − 140)
+    assert "| distilled − its members' mean, paired | +1.9 | -8.0 (n=1, no interval) |" in table  # seed 0: 132 − 140
+    assert "undefined here" in table  # one ensemble with a distilled net: no noise estimate, no share
     figure = ensemble.plot(Results(runs), "paper")
     dots = [len(collection.get_offsets()) for collection in figure.axes[0].collections]
     assert dots == [10, 1, 1, 10, 1]  # per ensemble seed its members and ensemble; the one distilled net that ran
@@ -396,5 +397,5 @@ def test_the_transfer_table_keeps_every_published_number_and_the_offset_found_wi
     published = ("| 206 | 130 (n=1) |", "| 133 | 60 (n=1) |", "| 3.5 | 1.8 (n=1) |", "| 109 | 100 (n=1) |",
                  "| 14 | 14 (n=1) |", "| 98.6 | 98.5 (n=1) |")  # fmt: skip
     assert all(cell in text for cell in published)
-    assert "prior matching) | — | 2.1 (n=1) |" in text and "prior-matching offset | — | 105 (n=1) |" in text
+    assert "share of the training labels | — | 2.1 (n=1) |" in text and "| test errors at that offset | — | 105 (n=1) |" in text
     assert "| — | 12 (n=1) |" in text and "cpu, bf16" in text

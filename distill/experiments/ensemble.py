@@ -25,6 +25,7 @@ from distill.lab.results import provenance
 from distill.lab.run import Run
 from distill.reporting.plots import BLUE, ORANGE, plt
 from distill.reporting.tables import (
+    T_975,
     Results,
     devices_of,
     errors_or_diverged,
@@ -34,6 +35,8 @@ from distill.reporting.tables import (
     preset_note,
     read_csv,
     share_sentence,
+    standard_error,
+    with_interval,
 )
 
 MEMBERS = 10
@@ -103,6 +106,33 @@ def kept(errors: dict[str, pd.Series]) -> pd.Series:
     return pd.Series(kept_share(singles, errors["ensemble"], errors["distilled"])).dropna()
 
 
+def paired(errors: dict[str, pd.Series]) -> dict[str, pd.Series]:
+    """Per ensemble seed, the ensemble's and the distilled net's errors less the mean of its members (negative: fewer
+    errors than one net)."""
+    members = errors["baseline"].groupby(level=0).mean()
+    return {model: (errors[model] - members).dropna() for model in ("ensemble", "distilled")}
+
+
+def share_defined(differences: dict[str, pd.Series]) -> bool:
+    """A share of the ensemble's gain is reported only where that gain exceeds three standard errors of it and its
+    95 % interval excludes zero: a ratio whose denominator is within noise is itself noise."""
+    gain = -differences["ensemble"]
+    return len(gain) > 1 and gain.mean() > max(3, T_975[min(len(gain), len(T_975)) - 1]) * standard_error(gain)
+
+
+def share_or_why_not(errors: dict[str, pd.Series], missing: str) -> str:
+    differences = paired(errors)
+    what = "Share of the ensemble's gain over a single net that distillation keeps"
+    if share_defined(differences) or not len(differences["distilled"]):
+        return share_sentence(what, PUBLISHED_KEPT, kept(errors), missing)
+    gain = -differences["ensemble"]
+    return (
+        f"\n{what}: published {100 * PUBLISHED_KEPT:.0f} %; undefined here: the ensemble's gain over its members, "
+        f"{with_interval(gain)} errors, is not clear of noise (above three standard errors, its interval above "
+        "zero), so a ratio over it would measure noise. The paired differences above are the result.\n"
+    )
+
+
 def diverged_note(rows: pd.DataFrame) -> str:
     """E.g. "diverged (seed 1 in epoch 1)" for the rows whose training diverged; "" if none did."""
     if "diverged_in_epoch" not in rows:
@@ -122,7 +152,9 @@ def table(results: Results, preset: str) -> str:
     trained = mean_sd(errors["distilled"]) if len(errors["distilled"]) else ""
     distilled = "; ".join(filter(None, [trained, diverged])) or "not run"
     missing = "none, the distilled net diverged" if diverged and not trained else "not run"
-    what = "Share of the ensemble's gain over a single net that distillation keeps"
+    differences = paired(errors)
+    ensemble_gain = PUBLISHED_ACCURACY["ensemble"] - PUBLISHED_ACCURACY["single"]  # points of accuracy: up is better
+    distilled_gain = PUBLISHED_ACCURACY["distilled"] - PUBLISHED_ACCURACY["single"]
     text = "\n".join(
         [
             f"`{preset}` preset; {devices_of(rows)}. Published: Table 1, speech test frame accuracy (%); "
@@ -132,7 +164,11 @@ def table(results: Results, preset: str) -> str:
             f"| single net (800-800 alone) | {PUBLISHED_ACCURACY['single']} | {mean_sd(errors['baseline'])} nets |",
             f"| ensemble of {MEMBERS} | {PUBLISHED_ACCURACY['ensemble']} | {mean_sd(errors['ensemble'])} |",
             f"| one net distilled from it | {PUBLISHED_ACCURACY['distilled']} | {distilled} |",
-            share_sentence(what, PUBLISHED_KEPT, kept(errors), missing),
+            *(
+                f"| {model} − its members' mean, paired | +{gain:.1f} | {with_interval(differences[model])} |"
+                for model, gain in (("ensemble", ensemble_gain), ("distilled", distilled_gain))
+            ),
+            share_or_why_not(errors, missing),
         ]
     )
     if results.folder is None:  # a script's own rows
@@ -170,8 +206,15 @@ def tuning_table(results: Results) -> str:
 
 
 def glance(results: Results, preset: str) -> list[str]:
-    shares = kept(ensemble_errors(results, preset))
+    errors = ensemble_errors(results, preset)
+    differences, shares = paired(errors), kept(errors)
     measured = f"{percentages(shares)}{preset_note(preset)}" if len(shares) else "not run"
+    if len(shares) and not share_defined(differences):
+        measured = (
+            f"undefined, the ensemble's gain being within noise; ensemble − members "
+            f"{with_interval(differences['ensemble'])}, distilled − members {with_interval(differences['distilled'])} "
+            f"errors{preset_note(preset)}"
+        )
     return [f"| §4 ensemble → one net: share of its gain kept | {100 * PUBLISHED_KEPT:.0f} % | {measured} |"]
 
 

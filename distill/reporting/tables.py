@@ -148,6 +148,22 @@ def strip_simd(device: str) -> str:
     return re.sub(r" \(AVX[^)]*\)", "", device)
 
 
+T_975 = [math.nan, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228]  # Student's t, by dof
+
+
+def with_interval(values: pd.Series, digits: int = 1) -> str:
+    """E.g. "-4.9 ± 3.1 (95 % interval, n=3)": the mean of ``values`` and its t interval over them."""
+    n = len(values)
+    if n < 2:
+        return f"{values.mean():.{digits}f} (n={n}, no interval)" if n else "not run"
+    t = T_975[n - 1] if n - 1 < len(T_975) else 1.96
+    return f"{values.mean():+.{digits}f} ± {t * standard_error(values):.{digits}f} (95 % interval, n={n})"
+
+
+def standard_error(values: pd.Series) -> float:
+    return float(values.std() / math.sqrt(len(values)))
+
+
 def kept_share(alone: float, better: float, distilled: float) -> float:
     """The share of better's gain over alone that distilled keeps: 1 when it matches better, 0 when it matches alone."""
     return (distilled - alone) / (better - alone)

@@ -99,13 +99,18 @@ def compose(results: Results, study_rows, args) -> tuple[dict, dict, dict]:
                 "reproduce-quick": headline.summary(results, "quick"),
                 "reproduce-study": study_table,
                 "reproduce-wall-times": machine.wall_times_markdown(folder),
+                "reproduce-no-command": machine.without_command(folder),
                 **{f"reproduce-{name}": table for name, table in tables.items() if name != "main"},
             },
         )
     if readme.exists() and "<!-- headline:start -->" in readme.read_text():
         documents[readme] = replace_blocks(
             readme.read_text(),
-            {"headline": tables["main"] + "\n![headline](figures/mnist_headline.png)\n", "glance": glance + "\n"},
+            {
+                "headline": tables["main"] + "\n![headline](figures/mnist_headline.png)\n",
+                "glance": glance + "\n",
+                "findings": "".join(f"- {line}\n" for line in headline.findings(results, study_rows)),
+            },
         )
     return shown, tables, documents
 

@@ -397,5 +397,8 @@ def test_the_transfer_table_keeps_every_published_number_and_the_offset_found_wi
     published = ("| 206 | 130 (n=1) |", "| 133 | 60 (n=1) |", "| 3.5 | 1.8 (n=1) |", "| 109 | 100 (n=1) |",
                  "| 14 | 14 (n=1) |", "| 98.6 | 98.5 (n=1) |")  # fmt: skip
     assert all(cell in text for cell in published)
-    assert "share of the training labels | — | 2.1 (n=1) |" in text and "| test errors at that offset | — | 105 (n=1) |" in text
+    assert (
+        "share of the training labels | — | 2.1 (n=1) |" in text
+        and "| test errors at that offset | — | 105 (n=1) |" in text
+    )
     assert "| — | 12 (n=1) |" in text and "cpu, bf16" in text

@@ -17,7 +17,7 @@ import torch
 from distill.lab.experiment import Experiment
 from distill.lab.presets import MnistPreset
 from distill.lab.run import Run
-from distill.reporting.plots import BLUE, ORANGE, plt
+from distill.reporting.plots import BLUE, GREY, ORANGE, plt
 from distill.reporting.tables import Results, devices_of, kept_share, mean_sd, percentages, preset_note, share_sentence
 
 SHARE = 0.03
@@ -124,25 +124,29 @@ def glance(results: Results, preset: str, name: str = "fewdata") -> list[str]:
 
 
 def plot(results: Results, preset: str, name: str = "fewdata") -> plt.Figure | str:
-    """Test (solid) and training (dashed) errors per epoch of the students on 3 % of the images."""
-    rows = results.rows(name, preset)
-    rows = rows[rows.get("data_share", pd.Series(dtype=str)) == "3%"] if len(rows) else rows
+    """Test errors per epoch of the students on 3 % of the images (left, the student alone on all of them for
+    reference) and their errors on their own training images (right)."""
+    all_rows = results.rows(name, preset)
+    rows = all_rows[all_rows.get("data_share", pd.Series(dtype=str)) == "3%"] if len(all_rows) else all_rows
     epochs = results.epochs
     if rows.empty or epochs is None or "train_errors" not in epochs:
         return f"no run of --experiment {name} logged"
-    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    fig, (test, train) = plt.subplots(1, 2, figsize=(9, 3.4))
     for (model, color), label in zip((("baseline", ORANGE), ("distilled", BLUE)), ("hard targets", "soft targets")):
         for i, run in enumerate(rows[rows.model == model].itertuples()):
             curve = epochs[epochs.run_id == run.run_id]
-            ax.plot(curve.epoch, curve.test_errors, color=color, lw=1, label=f"{label}: test" if i == 0 else None)
-            label_train = f"{label}: its {run.train_size} training images" if i == 0 else None
-            ax.plot(
-                curve.epoch, curve.train_errors * 10_000 / run.train_size, color=color, lw=1, ls="--", label=label_train
-            )
-    ax.set_yscale("symlog", linthresh=10)  # the hard student reaches 0 training errors
-    title = f"The student on 3 % of MNIST, soft targets from {SOURCES[name]}: no early stopping"
-    ax.set(xlabel="epoch", ylabel="errors per 10,000 images", title=title)
-    ax.legend(fontsize=7)
+            test.plot(curve.epoch, curve.test_errors, color=color, lw=1, label=label if i == 0 else None)
+            train.plot(curve.epoch, curve.train_errors, color=color, lw=1, label=label if i == 0 else None)
+    full = all_rows[(all_rows.model == "baseline") & (all_rows.get("data_share") == "100%")].test_errors
+    if len(full):
+        test.axhline(full.mean(), color=GREY, ls=":", lw=1, label="hard targets, 100 % of the images (mean)")
+    test.set(xlabel="epoch (log scale)", ylabel="test errors (of 10,000; log scale)", xscale="log", yscale="log")
+    test.set_title("test images")
+    images = int(rows.train_size.iloc[0])
+    train.set(xlabel="epoch (log scale)", ylabel=f"errors on its {images} training images", xscale="log")
+    train.set_title("its training images")
+    test.legend(fontsize=7)
+    fig.suptitle(f"The student on 3 % of MNIST, soft targets from {SOURCES[name]}; no early stopping", fontsize=9)
     return fig
 
 

@@ -5,13 +5,17 @@ images once, in eval mode → train the student on the labels alone → train th
 weights and on the same batches, on T²·KL(p‖q) + w·CE(labels).
 """
 
+import math
+import statistics
+
 import pandas as pd
 
 from distill.lab.experiment import Experiment
-from distill.lab.presets import MnistPreset
+from distill.lab.presets import PAPER, MnistPreset
 from distill.lab.run import Run
 from distill.reporting.plots import BLUE, GREY, ORANGE, plt
-from distill.reporting.tables import Results, devices_of, mean_sd, percentages
+from distill.reporting.study import COLUMNS, NAMES, cells, kept, panels, shown, start
+from distill.reporting.tables import Results, devices_of, latest, mean_sd, percentages, with_interval
 
 PUBLISHED_TEST_ERRORS = {"teacher": 67, "baseline": 146, "distilled": 74}  # §3
 MODELS = list(PUBLISHED_TEST_ERRORS)
@@ -106,6 +110,93 @@ def plot_learning_curves(results: Results, preset: str) -> plt.Figure | str:
     ax.set_title("Learning curves; dotted: published final errors")
     ax.legend(fontsize=8)
     return fig
+
+
+def findings(results: Results, study_rows) -> list[str]:
+    """README's findings on the headline and the settings behind it, each with its numbers and the rows they come
+    from: the paper preset's rows, the validation study's (``study_rows``) and the superseded ones."""
+    rows = headline_rows(results.runs, "paper").sort_values("seed")
+    errors = rows.pivot_table(index="seed", columns="model", values="test_errors")
+    if not set(MODELS) <= set(errors.columns):
+        return ["The paper preset's headline has not run."]
+    errors = errors.dropna()
+    measured = {model: mean_sd(errors[model]) for model in MODELS}
+    gap = (errors.baseline - errors.distilled) / (errors.baseline - errors.teacher)
+    lines = [
+        f"Teacher {measured['teacher']} and student alone {measured['baseline']} test errors land near the published "
+        f"67 and 146; the distilled student, {measured['distilled']}, makes "
+        f"{with_interval(errors.baseline - errors.distilled, sign='')} errors fewer than the student alone (paired by "
+        "seed) "
+        f"and closes {with_interval(100 * gap, 0, sign='', unit=' %')} of the gap to the teacher (per seed "
+        f"{percentages(gap)}; paper 91 %) "
+        f"([headline rows](results/mnist/runs.csv): `paper` preset, {devices_of(rows)})."
+    ]
+    if results.superseded is None or study_rows is None:
+        return lines
+    old = results.superseded[(results.superseded.experiment == "main") & (results.superseded.preset == "paper")]
+    long = old[(old.model == "teacher") & (old.epochs == 300)]
+    invocation = old.git_commit + old.command.fillna("")  # the students of a 300-epoch teacher are not the schedule's
+    earlier = latest(old[~invocation.isin(invocation[long.index])])
+    on_gpu = long[long.device.str.startswith("NVIDIA")]
+    panel = next(cells(rows) for _, _, rows in panels(*study_rows) if "lr, epochs" in set(rows.factor))
+    cell = lambda factor, value: panel[(panel.factor == factor) & (panel.value == value)]["mean"].iloc[0]
+    start = panel[panel.factor == ""]["mean"].iloc[0]
+    seen = old[(old.model == "distilled") & (old.epochs == 50) & old.seed.eq(0)].sort_values("finished_at")
+    taught = study_rows[1][study_rows[1].teacher_epochs == 300].finished_at.max()
+    lines.append(
+        f"A 300-epoch teacher made {mean_sd(on_gpu.test_errors)} test errors on one GPU "
+        f"({', '.join(sorted(set(on_gpu.device)))}; [superseded rows](results/mnist/superseded/runs.csv)) but taught "
+        f"worse on the validation split: its students {cell('teacher epochs', '300'):.1f} and "
+        f"{cell('teacher epochs, lr, epochs', '300, 0.03, 150'):.1f} validation errors against "
+        f"{start:.1f} and {cell('lr, epochs', '0.03, 150'):.1f} from the 150-epoch teacher (two seeds each). One of "
+        f"its students was scored on test ({seen.test_errors.iloc[-1]:.0f} errors, seed 0, logged "
+        f"{seen.finished_at.iloc[-1][:16]}) before the validation runs that rejected it finished "
+        f"({taught[:16]}): the choice agrees with validation, but the test score was seen first."
+    )
+    tried = panel[(panel.factor != "") & ~panel.factor.str.contains("alone|jittered|teacher")]
+    best = tried.loc[tried["mean"].idxmin()]
+    alone, distilled = (
+        earlier[(earlier.model == m) & (earlier.epochs == e)] for m, e in (("baseline", 40), ("distilled", 50))
+    )
+    bound = two_standard_errors(panel)
+    lines.append(
+        f"Of the {len(tried)} two-seed cells of student settings within §3's rules, the best was {best.change} "
+        f"({best['mean']:.1f} validation errors against the start's {start:.1f}, a margin "
+        f"{'within' if start - best['mean'] <= bound else 'beyond'} two standard errors, {bound:.1f}), the headline's "
+        f"distilled schedule since. On test: {measured['distilled']} errors, against {mean_sd(distilled.test_errors)} "
+        f"at lr 0.1 for 50 epochs (student alone, 40 epochs: {mean_sd(alone.test_errors)}; superseded rows of "
+        f"150-epoch teachers, {devices_of(distilled)})."
+    )
+    return lines + [kept_at_start(study_rows)]
+
+
+def two_standard_errors(of_panel: pd.DataFrame) -> float:
+    """Two standard errors of a difference of two cells' two-seed means, 2·s·√(1/2 + 1/2), s pooled over the cells."""
+    two_seeds = [seeds for seeds in of_panel.per_seed if len(seeds) == 2 and not any(map(math.isnan, seeds))]
+    return 2 * math.sqrt(statistics.mean(statistics.variance(seeds) for seeds in two_seeds))
+
+
+def kept_at_start(study_rows) -> str:
+    """The study's student settings that the paper preset kept at the study's start, each with the best value tried
+    and the margin it would have had to clear: two standard errors of a difference of two-seed means."""
+    said, begun, adopted = [], start(PAPER)["students"], kept()["students"]
+    for title, _, rows in panels(*study_rows)[1:]:
+        of_panel = cells(rows)
+        bound = two_standard_errors(of_panel)
+        at_start = of_panel[of_panel.factor == ""]["mean"].iloc[0]
+        for factor, tried in of_panel[of_panel.factor.isin(NAMES.values())].groupby("factor", sort=False):
+            column = COLUMNS[factor]
+            if column in begun and begun[column] == adopted[column]:
+                best = tried.loc[tried["mean"].idxmin()]
+                said.append(
+                    f"{factor} {shown(begun[column])} (best tried on {title.removeprefix('students of ')}: "
+                    f"{best.value}, {best['mean']:.1f} against {at_start:.1f}, 2 s.e. {bound:.1f})"
+                )
+    return (
+        "Kept at the study's start, no value tried having beaten it by more than two standard errors: "
+        + "; ".join(said)
+        + " ([the study](REPRODUCE.md#the-validation-study-behind-the-paper-preset))."
+    )
 
 
 EXPERIMENT = Experiment(

@@ -77,11 +77,15 @@ def plot(results: Results, preset: str) -> plt.Figure | str:
         return "no run of --experiment logits logged"
     fig, ax = plt.subplots(figsize=(4.8, 3.4))
     temperatures = rows.temperature.astype(float)
-    ax.scatter(temperatures, rows.logit_rms_to_matching, color="black", s=12, zorder=3)
-    means = rows.groupby(temperatures).logit_rms_to_matching.mean()
-    ax.plot(means.index, means.values, color=BLUE, lw=1)
-    ax.set(xscale="log", xlabel="temperature T", ylabel="RMS logit difference")
-    ax.set_title("Distilled students against the logit-matching one\n(test images; dots: seeds)")
+    ax.scatter(temperatures, rows.logit_rms_to_matching, color="black", s=12, zorder=3, label="seeds")
+    stats = rows.groupby(temperatures).logit_rms_to_matching.agg(["mean", "min", "max"])
+    ax.plot(stats.index, stats["mean"], color=BLUE, lw=1, label="mean")
+    ax.fill_between(stats.index, stats["min"], stats["max"], color=BLUE, alpha=0.2, lw=0, label="seed range")
+    ax.set(xscale="log", xlabel="temperature T", ylabel="RMS logit difference", ylim=(0, None))
+    ax.set_xticks(stats.index, [f"{t:g}" for t in stats.index])
+    ax.minorticks_off()
+    ax.set_title("Distilled students against the logit-matching one (test images)")
+    ax.legend(fontsize=7)
     return fig
 
 

@@ -183,9 +183,11 @@ def plot(results: Results, preset: str) -> plt.Figure | str:
     fig, axes = plt.subplots(1, len(widths), figsize=(3.2 * len(widths), 3.2), squeeze=False)
     for ax, hidden in zip(axes[0], widths):
         at_width = rows[rows.hidden == hidden].assign(T=lambda d: d.temperature.astype(float))
-        stats = at_width.groupby("T").test_errors.agg(["mean", "std"]).reset_index()
+        stats = at_width.groupby("T").test_errors.agg(["mean", "std", "count"]).reset_index()
         ax.errorbar(stats["T"], stats["mean"], yerr=stats["std"].fillna(0), marker="o", ms=3, capsize=2, lw=1)
         ax.scatter(at_width["T"], at_width.test_errors, s=6, color="black", zorder=3)
+        for cell in stats[stats["count"] < stats["count"].max()].itertuples():  # a seed left out (collapsed)
+            ax.annotate(f"n={cell.count}", (cell.T, cell.mean), textcoords="offset points", xytext=(4, 4), fontsize=7)
         alone_errors = alone[alone.hidden == hidden].test_errors
         if len(alone_errors):
             ax.axhline(alone_errors.mean(), color=ORANGE, ls="--", lw=1, label="student alone")
@@ -194,7 +196,9 @@ def plot(results: Results, preset: str) -> plt.Figure | str:
             ax.axvspan(2.5, 4, color="#dddddd", label="paper: best 2.5–4")
         ax.set(xscale="log", xlabel="temperature T", ylabel="test errors", title=f"student {hidden}")
         ax.set_xticks([1, 2, 4, 8, 20], ["1", "2", "4", "8", "20"])
-    fig.suptitle("Temperature × student size (mean ± sd over seeds; dots: seeds)", fontsize=9)
+    fig.suptitle(
+        "Temperature × student size (mean ± sd over seeds; dots: seeds; n=…: a cell with fewer seeds)", fontsize=9
+    )
     return fig
 
 

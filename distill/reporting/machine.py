@@ -94,6 +94,19 @@ def wall_times_markdown(results: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def without_command(results: Path) -> str:
+    """The rows of <results>/mnist/runs.csv that record no command, one line each."""
+    runs = read_csv(results / "mnist" / "runs.csv", RUN_COLUMNS)
+    if runs is None or "command" not in runs:
+        return "- none\n"
+    missing = runs[runs.command.isna()].itertuples()
+    lines = [
+        f"- {r.experiment}, {r.model}, seed {r.seed}, `{r.preset}`: commit {r.git_commit}, {r.finished_at}"
+        for r in missing
+    ]
+    return "\n".join(lines or ["- none"]) + "\n"
+
+
 def benchmark_markdown(results: Path) -> str:
     """The latest replicate/benchmark.py run: epoch times of both pipelines against the GEMM bound, and the
     teacher's test errors after a short run in fp32 and in bf16. Earlier runs stay in benchmark.csv."""

@@ -166,21 +166,27 @@ def markdown(study: tuple[pd.DataFrame, pd.DataFrame] | None) -> str:
 def plot(study: tuple[pd.DataFrame, pd.DataFrame] | None) -> plt.Figure | str:
     if study is None:
         return "no validation study logged"
-    of_study = panels(*study)
-    fig, axes = plt.subplots(1, len(of_study), figsize=(5 * len(of_study), 3.8))
-    for ax, (title, _, rows) in zip(axes, of_study):
-        of_panel = cells(rows)
+    of_study = [(title, cells(rows)) for title, _, rows in panels(*study)]
+    heights = [len(of_panel) + 2 for _, of_panel in of_study]  # each panel as tall as its rows need
+    fig, axes = plt.subplots(len(of_study), 1, figsize=(7, 0.22 * sum(heights) + 1.2), height_ratios=heights)
+    for ax, (title, of_panel) in zip(axes, of_study):
         # from the bottom up: the diverged cells, the others by falling mean, the start on top
         of_panel = of_panel.assign(after_start=of_panel.factor != "")
         of_panel = of_panel.sort_values(["after_start", "mean"], ascending=False, na_position="first")
+        at_start = of_panel["mean"][of_panel.factor == ""]
         for y, cell in enumerate(of_panel.itertuples()):
             ax.scatter(cell.per_seed, [y] * len(cell.per_seed), color="black", s=10, zorder=3)  # nan: not drawn
             ax.plot([cell.mean] * 2, [y - 0.3, y + 0.3], color=BLUE, lw=2)
-        at_start = of_panel["mean"][of_panel.factor == ""]
+            if math.isnan(cell.mean) and len(at_start):
+                ax.text(at_start.iloc[0], y, f"diverged ({len(cell.per_seed)} seeds)", fontsize=7, va="center")
         if len(at_start):
             ax.axvline(at_start.iloc[0], color="#999999", ls=":", lw=1)
-        labels = [change.replace(" (departs from §3)", "*") or "start" for change in of_panel.change]
+        labels = [change or "start" for change in of_panel.change]
         ax.set_yticks(range(len(of_panel)), labels, fontsize=7)
-        ax.set_xlabel("validation errors (of 10,000)")
-        ax.set_title(f"{title}\none change at a time (bar: mean; dots: seeds)", fontsize=8)
+        ax.set_title(title, fontsize=8, loc="left")
+    axes[-1].set_xlabel("validation errors (of 10,000)")
+    fig.suptitle(
+        "The validation study, one change at a time: blue bar, a cell's mean; dots, its seeds; dotted line, the start",
+        fontsize=8,
+    )
     return fig

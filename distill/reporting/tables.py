@@ -8,10 +8,12 @@ import csv
 import io
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
 
 import pandas as pd
+
+from distill.core.train import TrainConfig
 
 # what makes two rows the same run (a rerun replaces the earlier row in the tables; the CSV keeps both): these and
 # every cfg_* column, i.e. all the settings a row logs
@@ -36,6 +38,7 @@ class Results:
     epochs: pd.DataFrame | None = None
     sweeps: pd.DataFrame | None = None
     cifar: pd.DataFrame | None = None
+    superseded: pd.DataFrame | None = None  # rows whose settings the presets no longer use (mnist/superseded/)
     folder: Path | None = None  # where they were read from: some tables read more of it
 
     @classmethod
@@ -55,6 +58,7 @@ class Results:
             epochs=read_csv(mnist / "epochs.csv", ["run_id", "model", "epoch", "test_errors"]),
             sweeps=read_csv(mnist / "offset_sweeps.csv", ["run_id", "seed", "offset", "test_errors"]),
             cifar=None if cifar is None else latest(cifar),
+            superseded=read_csv(mnist / "superseded" / "runs.csv", RUN_COLUMNS),
             folder=folder,
         )
 
@@ -113,11 +117,17 @@ def with_precision(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def latest(runs: pd.DataFrame) -> pd.DataFrame:
-    """The latest row of each configuration (IDENTITY and every cfg_* column but the old cfg_bf16)."""
+    """The latest row of each configuration (IDENTITY and every cfg_* column but the old cfg_bf16). A row logged before
+    a training setting existed ran with its default, and is compared as such."""
     runs = with_precision(runs)
-    if "soft_term" in runs:  # §2's soft term: unnamed in the oldest rows, "paper" in later ones
+    defaults = {f"cfg_{f.name}": f.default for f in fields(TrainConfig) if f.default not in (MISSING, None)}
+    runs = runs.assign(**{column: runs[column].fillna(value) for column, value in defaults.items() if column in runs})
+    if "soft_term" in runs:  # §2's soft term, of weight 1: unnamed (and unweighted) in the oldest rows, "paper" later
+        distilled = runs.temperature.notna()
         soft_term = runs.soft_term.fillna("soft_loss").replace({"paper": "soft_loss"})
-        runs = runs.assign(soft_term=soft_term.where(runs.temperature.notna(), runs.soft_term))
+        runs = runs.assign(soft_term=soft_term.where(distilled, runs.soft_term))
+        if "soft_weight" in runs:
+            runs = runs.assign(soft_weight=runs.soft_weight.fillna(1.0).where(distilled, runs.soft_weight))
     keys = [c for c in runs.columns if c in IDENTITY or (c.startswith("cfg_") and c != "cfg_bf16")]
     return runs.drop_duplicates("run_id").drop_duplicates(keys, keep="last")
 
@@ -151,13 +161,15 @@ def strip_simd(device: str) -> str:
 T_975 = [math.nan, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228]  # Student's t, by dof
 
 
-def with_interval(values: pd.Series, digits: int = 1) -> str:
-    """E.g. "-4.9 ± 3.1 (95 % interval, n=3)": the mean of ``values`` and its t interval over them."""
+def with_interval(values: pd.Series, digits: int = 1, sign: str = "+", unit: str = "") -> str:
+    """E.g. "-4.9 ± 3.1 (95 % interval, n=3)": the mean of ``values`` and its t interval over them (``sign``: "+" to
+    always show the sign, "" for a magnitude; ``unit``, e.g. " %", after each number)."""
     n = len(values)
     if n < 2:
-        return f"{values.mean():.{digits}f} (n={n}, no interval)" if n else "not run"
+        return f"{values.mean():{sign}.{digits}f}{unit} (n={n}, no interval)" if n else "not run"
     t = T_975[n - 1] if n - 1 < len(T_975) else 1.96
-    return f"{values.mean():+.{digits}f} ± {t * standard_error(values):.{digits}f} (95 % interval, n={n})"
+    half = t * standard_error(values)
+    return f"{values.mean():{sign}.{digits}f}{unit} ± {half:.{digits}f}{unit} (95 % interval, n={n})"
 
 
 def standard_error(values: pd.Series) -> float:

@@ -36,7 +36,7 @@ from torchvision import datasets, transforms
 from distill.core.data import DATA_DIR_ENV, Split, resolve_data_dir
 from distill.core.losses import distillation_loss, hard_loss
 from distill.core.train import PRECISIONS, count_errors, learning_rate, predict_logits, sgd, sgd_step, train
-from distill.lab.cli import ScriptParser, resolve_precisions, setup
+from distill.lab.cli import ScriptParser, resolve_precisions, run, setup
 from distill.lab.hardware import PRECISION_ENV, choose_precision, device_name
 from distill.lab.presets import PAPER
 from distill.lab.results import REPO_ROOT, append_rows, provenance
@@ -267,4 +267,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run(main))

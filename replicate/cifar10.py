@@ -20,7 +20,7 @@ import time
 
 from distill.core.cifar10_data import load_cifar10
 from distill.experiments.cifar10 import EXPERIMENT, RECIPES
-from distill.lab.cli import ScriptParser, add_common_arguments, finish, run_resumably, setup
+from distill.lab.cli import ScriptParser, add_common_arguments, finish, run, run_resumably, setup
 from distill.lab.experiment import run_seeds
 from distill.lab.presets import CIFAR_PRESETS, with_precision
 from distill.reporting.tables import Results
@@ -50,4 +50,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

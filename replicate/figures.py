@@ -18,7 +18,7 @@ import torch
 from distill.core.data import DATA_DIR_ENV, DataUnavailable, load_mnist, resolve_data_dir
 from distill.core.train import predict_logits
 from distill.experiments import EXPERIMENTS, headline
-from distill.lab.cli import ScriptParser, fail, require_writable
+from distill.lab.cli import ScriptParser, fail, require_writable, run
 from distill.lab.presets import MNIST_PRESETS
 from distill.lab.run import Run
 from distill.lab.store import Store
@@ -153,4 +153,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

@@ -34,7 +34,7 @@ import sys
 import time
 
 from distill.experiments import EXPERIMENTS, headline
-from distill.lab.cli import ScriptParser, add_common_arguments, finish, run_resumably, setup
+from distill.lab.cli import ScriptParser, add_common_arguments, finish, run, run_resumably, setup
 from distill.lab.experiment import run_seeds
 from distill.lab.presets import MNIST_PRESETS, with_precision
 from distill.reporting.tables import Results
@@ -112,4 +112,4 @@ def run_experiments(names: list[str], data, preset, args, stores) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

@@ -37,7 +37,7 @@ from distill.core.data import with_jittered_copies
 from distill.core.losses import logit_matching_loss, soft_loss
 from distill.core.train import predict_logits
 from distill.experiments.ensemble import ensemble_logits, use_ensemble
-from distill.lab.cli import ScriptParser, add_common_arguments, resolve_precisions, setup
+from distill.lab.cli import ScriptParser, add_common_arguments, resolve_precisions, run, setup
 from distill.lab.hardware import PRECISION_CHOICES
 from distill.lab.presets import MNIST_PRESETS
 from distill.lab.run import Run
@@ -164,4 +164,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

@@ -260,3 +260,32 @@ def test_a_rerun_of_the_ensemble_loads_its_members_and_adds_only_the_new_student
     rows = read_rows(tmp_path / "results" / "runs.csv")
     assert rows[: len(first)] == first and len(rows) == len(first) + 1  # the members and ensemble are logged once
     assert rows[-1]["model"] == "distilled" and rows[-1]["hard_weight"] == "0.5"
+
+
+def test_an_out_that_is_a_file_is_named_as_such_and_a_new_out_folder_is_not_left_behind(mnist_root, tmp_path, capsys):
+    a_file = tmp_path / "results.txt"
+    a_file.write_text("not a folder")
+    with pytest.raises(SystemExit) as raised:
+        load_script("mnist").main(["--preset", "smoke", "--data-dir", str(mnist_root), "--out", str(a_file)])
+    assert raised.value.code == 2
+    assert capsys.readouterr().err.strip() == f"error: {a_file} is a file, not a folder; give a folder with --out."
+    # a data failure after the output folders were checked leaves them as they were: not created
+    out, cache = tmp_path / "new" / "results", tmp_path / "new" / "cache"
+    with pytest.raises(SystemExit):
+        load_script("mnist").main(["--data-dir", str(tmp_path), "--out", str(out), "--cache-dir", str(cache)])
+    assert not (tmp_path / "new").exists()
+
+
+@pytest.mark.slow
+def test_a_data_folder_that_fails_its_checks_is_left_byte_for_byte_as_it_was(mnist_root, tmp_path, capsys):
+    raw_files = tmp_path / "raw_files"  # the mistake: --data-dir at the files' own folder, not the one holding MNIST/
+    raw_files.mkdir()
+    for path in (mnist_root / "MNIST" / "raw").glob("*.gz"):
+        (raw_files / path.name).write_bytes(path.read_bytes())
+    before = {p: p.read_bytes() for p in raw_files.rglob("*")}
+    with pytest.raises(SystemExit) as raised:
+        load_script("mnist").main(["--preset", "smoke", "--data-dir", str(raw_files), "--out", str(tmp_path / "out")])
+    assert raised.value.code == 2
+    assert {p: p.read_bytes() for p in raw_files.rglob("*")} == before  # no empty MNIST/raw/ left inside it
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "holds the MNIST files themselves" in line and "two folders up" in line

@@ -101,15 +101,26 @@ def load_mnist(root: Path, device: torch.device) -> Dataset:
 
     raw = Path(root) / "MNIST" / "raw"
     check_mnist_files(raw, datasets.MNIST.resources)
+    fix = (
+        f"put the four MNIST .gz files there, or point --data-dir or ${DATA_DIR_ENV} at a folder that holds MNIST/raw/."
+    )
+    if any((Path(root) / name).exists() for name, _ in datasets.MNIST.resources):  # the files' own folder was given
+        fix = f"{root} holds the MNIST files themselves: point --data-dir or ${DATA_DIR_ENV} two folders up, at the "
+        fix += "folder that holds MNIST/raw/."
+    before = set(Path(root).rglob("*")) if Path(root).is_dir() else set()
     splits = []
-    for is_train in (True, False):
-        dataset = torchvision_download(
-            lambda: datasets.MNIST(root=str(root), train=is_train, download=True),
-            missing=f"MNIST is not in {raw}",
-            fix=f"put the four MNIST .gz files there, or point --data-dir or ${DATA_DIR_ENV} at a folder that holds "
-            "MNIST/raw/.",
-        )
-        splits.append(Split(dataset.data.to(device=device, dtype=torch.float32).div_(255), dataset.targets.to(device)))
+    try:
+        for is_train in (True, False):
+            dataset = torchvision_download(
+                lambda: datasets.MNIST(root=str(root), train=is_train, download=True), f"MNIST is not in {raw}", fix
+            )
+            splits.append(
+                Split(dataset.data.to(device=device, dtype=torch.float32).div_(255), dataset.targets.to(device))
+            )
+    except DataUnavailable:  # leave the data folder as it was: no empty MNIST/raw/, no partial download
+        for path in sorted(set(Path(root).rglob("*")) - before, key=lambda p: len(p.parts), reverse=True):
+            path.rmdir() if path.is_dir() else path.unlink()
+        raise
     return Dataset(*splits)
 
 

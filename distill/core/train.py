@@ -196,6 +196,8 @@ def sgd_step(model: torch.nn.Module, optimizer, cfg: TrainConfig, lr: float, x: 
 class Progress:
     """A tqdm bar on a terminal; in a log file, a plain line every ~2 % of the epochs."""
 
+    now = ""  # what is being trained, e.g. "teacher 1200-1200 seed 0, epoch 12/150": for an interrupted run's message
+
     def __init__(self, description: str, epochs: int, done: int):
         self.description, self.epochs, self.done, self.started = description, epochs, done, time.perf_counter()
         self.interactive = sys.stderr.isatty()
@@ -204,6 +206,7 @@ class Progress:
             print(f"{description}: resumed after epoch {done}/{epochs} from its checkpoint", flush=True)
 
     def update(self, epoch: int, loss: float, metrics: dict) -> None:
+        Progress.now = f"{self.description}, after epoch {epoch}/{self.epochs}"
         # "test_kl" is the student's KL(p‖q) to its teacher at T: say so on screen
         shown = {
             k.replace("_kl", "_kl_to_teacher"): f"{v:.4g}" if isinstance(v, float) else v for k, v in metrics.items()

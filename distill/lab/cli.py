@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 
 from distill.core.data import DATA_DIR_ENV, DEFAULT_DATA_DIR, Dataset, DataUnavailable, existing_data_dir, load_mnist
-from distill.core.train import TrainingDiverged
+from distill.core.train import Progress, TrainingDiverged
 from distill.lab.hardware import PRECISION_CHOICES, PRECISION_ENV, choose_precision
 from distill.lab.results import git_commit, log_wall_time, record_invocation
 from distill.lab.store import Store, UnreadableState
@@ -167,16 +167,23 @@ def run_resumably(args: argparse.Namespace, experiments):
 
 
 def require_writable(folder: Path, flag: str) -> None:
-    """Create ``folder`` and write a file in it, so that a read-only output ends the program before training
-    (a probe file rather than os.access: it also catches read-only mounts, full disks, a path through a file)."""
-    probe = folder / ".write-probe"
+    """Write a file in ``folder`` (made for the probe, then removed again), so that an output that cannot be written
+    ends the program before training (a probe rather than os.access: it also catches read-only mounts, full disks);
+    the folders are left as they were."""
+    if folder.exists() and not folder.is_dir():
+        fail(f"{folder} is a file, not a folder; give a folder with {flag}.")
+    made = [parent for parent in [folder, *folder.parents] if not parent.exists()]
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        probe.write_bytes(b"")
-        probe.unlink()
+        (folder / ".write-probe").write_bytes(b"")
+        (folder / ".write-probe").unlink()
     except OSError as error:
         reason = error.strerror or type(error).__name__
         fail(f"cannot write to the folder {folder} ({reason}); give another folder with {flag}.")
+    finally:
+        for parent in made:  # innermost first; only the empty folders made here
+            if parent.is_dir() and not any(parent.iterdir()):
+                parent.rmdir()
 
 
 def finish(args: argparse.Namespace, started: float, device: torch.device, experiment: str, flag: str) -> None:
@@ -198,6 +205,18 @@ def finish(args: argparse.Namespace, started: float, device: torch.device, exper
         precision=args.precision,
     )
     print(f"\n{flag}, preset {args.preset}, seeds {args.seeds}: {minutes:.1f} min wall time")
+
+
+def run(main) -> int:
+    """``main()``, with Ctrl-C reported in one line (what was interrupted, and how to resume) and exit status 130."""
+    try:
+        return main()
+    except KeyboardInterrupt:
+        doing = f" during {Progress.now}" if Progress.now else ""
+        print(
+            f"\ninterrupted{doing}; run the same command again to resume from the last finished epoch.", file=sys.stderr
+        )
+        return 130
 
 
 def fail(message: str, status: int = 2) -> None:

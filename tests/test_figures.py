@@ -132,7 +132,7 @@ def test_an_unwritable_figures_folder_is_named_and_nothing_is_written(tmp_path, 
         load_script("figures").main(elsewhere(tmp_path, results))  # --figures tmp_path/f
     assert raised.value.code == 2
     (line,) = capsys.readouterr().err.splitlines()
-    assert f"cannot write to the folder {tmp_path / 'f'}" in line and "--figures" in line
+    assert f"{tmp_path / 'f'} is a file, not a folder" in line and "--figures" in line
     assert {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()} == before
 
 

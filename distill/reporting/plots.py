@@ -12,6 +12,7 @@ plt.rcParams.update({"figure.dpi": 110, "axes.titlesize": 9, "legend.frameon": F
 
 
 def save(figure: plt.Figure, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     figure.tight_layout()
     figure.savefig(path, metadata={"Software": None})  # no version stamp, so reruns give the same bytes
     plt.close(figure)

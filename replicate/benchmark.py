@@ -232,7 +232,11 @@ def main(argv=None) -> int:
     add("--models", nargs="+", choices=list(MODELS), default=list(MODELS), help="(default: both)")
     add("--accuracy-epochs", type=int, default=3, help="fp32-vs-bf16 teacher run length (default: 3)")
     add("--accuracy-seeds", type=int, nargs="+", default=[0, 1, 2], help="its seeds (default: 0 1 2)")
-    add("--out", default="results/benchmark", help="folder of the CSVs (default: results/benchmark)")
+    add(
+        "--out",
+        default="runs/benchmark",
+        help="folder of the CSVs (default: runs/benchmark; results/benchmark holds ours)",
+    )
     add(
         "--test-suite",
         action="store_true",

@@ -29,7 +29,7 @@ from distill.reporting.tables import Results
 def main(argv=None) -> int:
     parser = ScriptParser(__doc__, __file__)
     presets = "paper: the tutorial's schedule (teacher and students 10 epochs); quick: 3 epochs each"
-    add_common_arguments(parser, CIFAR_PRESETS, default_out="results/cifar10", preset_help=presets)
+    add_common_arguments(parser, CIFAR_PRESETS, default_out="runs/cifar10", preset_help=presets)
     parser.add_argument(
         "--recipe", choices=[*RECIPES, "both"], default="both", help="which recipe's students (default: both)"
     )
@@ -45,6 +45,7 @@ def main(argv=None) -> int:
     rows = run_resumably(args, run)
     print("\nCIFAR-10 test accuracy (%); the tutorial reports no accuracy to compare with.\n")
     print(EXPERIMENT.table(Results.of_rows(rows)))
+    print(f"Your run beside ours:\n\n{Results.of_rows(rows).compare(EXPERIMENT, args.preset)}")
     finish(args, started, data.train.images.device, f"recipe {args.recipe}", f"--recipe {args.recipe}")
     return 0
 

@@ -44,7 +44,7 @@ MNIST = {e.name: e for e in EXPERIMENTS if e.script == "mnist"}
 
 def main(argv=None) -> int:
     parser = ScriptParser(__doc__, __file__)
-    add_common_arguments(parser, MNIST_PRESETS, default_out="results/mnist")
+    add_common_arguments(parser, MNIST_PRESETS, default_out="runs/mnist")
     add = parser.add_argument
     add(
         "--experiment",
@@ -109,6 +109,8 @@ def run_experiments(names: list[str], data, preset, args, stores) -> None:
         results = Results.of_rows(rows)
         table = headline.summary(results, args.preset, splits.eval_name) if name == "main" else None
         print("\n" + (table or MNIST[name].table(results, args.preset)))
+        if splits.eval_name == "test":  # yours beside ours: the committed rows of this experiment and preset
+            print(f"Your run beside the published numbers and ours:\n\n{results.compare(MNIST[name], args.preset)}")
 
 
 if __name__ == "__main__":

@@ -60,7 +60,7 @@ STUDENT_AXES = {
 
 def main(argv=None) -> int:
     parser = ScriptParser(__doc__, __file__)
-    add_common_arguments(parser, MNIST_PRESETS, default_out="results/mnist/tuning", resumable=False, sweep=True)
+    add_common_arguments(parser, MNIST_PRESETS, default_out="runs/mnist/tuning", resumable=False, sweep=True)
     parser.set_defaults(preset="quick")
     add = parser.add_argument
     for field, kind in TEACHER_AXES.items():

@@ -53,8 +53,8 @@ def test_summary_and_figures_from_fixture(tmp_path):
     assert "old" not in reproduce.read_text() and "75.0 ± 7.1" in reproduce.read_text()
     summary = (results / "SUMMARY.md").read_text()
     assert "| teacher | 67 | 75.0 ± 7.1 (n=2) | +8.0 | 70, 80 |" in summary
-    assert "| baseline | 146 | 145.0 ± 7.1 (n=2) | -1.0 |" in summary
-    assert "| distilled | 74 | 95.0 ± 7.1 (n=2) | +21.0 |" in summary
+    assert "| student alone | 146 | 145.0 ± 7.1 (n=2) | -1.0 |" in summary
+    assert "| distilled student | 74 | 95.0 ± 7.1 (n=2) | +21.0 |" in summary
     assert "(alone − distilled)/(alone − teacher): 71 %, 71 % (published: 91 %)" in summary
     assert "Training time per seed (all three models, no evaluation): 3.0, 3.0 min." in summary  # 60 s each
     for name in ("mnist_headline.png", "mnist_learning_curves.png"):
@@ -72,7 +72,7 @@ def test_missing_experiment_is_shown_as_not_run(tmp_path):
     runs = pd.read_csv(results / "mnist" / "runs.csv")
     runs[runs.model != "distilled"].to_csv(results / "mnist" / "runs.csv", index=False)
     assert load_script("figures").main(elsewhere(tmp_path, results)) == 0
-    assert "| distilled | 74 | not run |" in (results / "SUMMARY.md").read_text()
+    assert "| distilled student | 74 | not run |" in (results / "SUMMARY.md").read_text()
 
 
 def damage_csv(results, damage):
@@ -402,3 +402,28 @@ def test_the_transfer_table_keeps_every_published_number_and_the_offset_found_wi
         and "| test errors at that offset | — | 105 (n=1) |" in text
     )
     assert "| — | 12 (n=1) |" in text and "cpu, bf16" in text
+
+
+def test_your_runs_are_compared_with_ours_in_your_folder_only(tmp_path):
+    from tests.conftest import REPO
+
+    yours = tmp_path / "runs"
+    write_fixture(yours)  # your rows: the paper preset's headline, two seeds
+    committed = {p: p.stat().st_mtime_ns for p in (REPO / "results").rglob("*") if p.is_file()}
+    assert load_script("figures").main(["--compare", str(yours)]) == 0
+    text = (yours / "comparison.md").read_text()
+    ours = pd.read_csv(REPO / "results" / "mnist" / "runs.csv")
+    teachers = ours[(ours.model == "teacher") & (ours.experiment == "main") & (ours.preset == "paper")].test_errors
+    ours_cell = f"{teachers.mean():.1f} ± {teachers.std():.1f} (n={len(teachers)})"
+    assert f"| §3 teacher: test errors | 67 | {ours_cell} | 75.0 ± 7.1 (n=2) |" in text
+    assert (yours / "comparison.png").stat().st_size > 10_000
+    assert {p: p.stat().st_mtime_ns for p in (REPO / "results").rglob("*") if p.is_file()} == committed
+
+
+def test_a_scripts_rows_go_to_an_ignored_folder_unless_asked():
+    from tests.conftest import REPO
+
+    for script in ("mnist", "cifar10", "tune"):
+        source = (REPO / "replicate" / f"{script}.py").read_text()
+        assert 'default_out="runs/' in source, script
+    assert "/runs/" in (REPO / ".gitignore").read_text().splitlines()

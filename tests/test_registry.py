@@ -18,7 +18,7 @@ def table(results, preset):
 
 
 def glance(results, preset):
-    return [f"| throw-away | — | {len(results.rows('throwaway', preset))} rows |"]
+    return [("throw-away", "—", f"{len(results.rows('throwaway', preset))} rows")]
 
 
 def plot(results, preset):

@@ -78,10 +78,10 @@ def table(results: Results, preset: str | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def glance(results: Results, preset: str) -> list[str]:
+def glance(results: Results, preset: str) -> list[tuple[str, str, str]]:
     ran = results.cifar is not None and not results.cifar.empty
     measured = "see SUMMARY" if ran else "not run on real CIFAR-10 yet (see REPRODUCE.md)"
-    return [f"| CIFAR-10 tutorial example | no accuracy given | {measured} |"]
+    return [("CIFAR-10 tutorial example", "no accuracy given", measured)]
 
 
 def plot(results: Results, preset: str) -> plt.Figure | str:

@@ -205,7 +205,7 @@ def tuning_table(results: Results) -> str:
     return "\n".join(lines) + "\n"
 
 
-def glance(results: Results, preset: str) -> list[str]:
+def glance(results: Results, preset: str) -> list[tuple[str, str, str]]:
     errors = ensemble_errors(results, preset)
     differences, shares = paired(errors), kept(errors)
     measured = f"{percentages(shares)}{preset_note(preset)}" if len(shares) else "not run"
@@ -215,7 +215,7 @@ def glance(results: Results, preset: str) -> list[str]:
             f"{with_interval(differences['ensemble'])}, distilled − members {with_interval(differences['distilled'])} "
             f"errors{preset_note(preset)}"
         )
-    return [f"| §4 ensemble → one net: share of its gain kept | {100 * PUBLISHED_KEPT:.0f} % | {measured} |"]
+    return [("§4 ensemble → one net: share of its gain kept", f"{100 * PUBLISHED_KEPT:.0f} %", measured)]
 
 
 def plot(results: Results, preset: str) -> plt.Figure | str:

@@ -116,11 +116,11 @@ def table(results: Results, preset: str, name: str = "fewdata") -> str:
     return "\n".join(lines) + "\n"
 
 
-def glance(results: Results, preset: str, name: str = "fewdata") -> list[str]:
+def glance(results: Results, preset: str, name: str = "fewdata") -> list[tuple[str, str, str]]:
     shares = recovered(cells(results, preset, name))
     measured = f"{percentages(shares)}{preset_note(preset)}" if len(shares) else "not run"
     claim = f"§5 soft targets on 3 % of the data, from {SOURCES[name]}: share of the gap recovered"
-    return [f"| {claim} | {100 * PUBLISHED_RECOVERED:.0f} % | {measured} |"]
+    return [(claim, f"{100 * PUBLISHED_RECOVERED:.0f} %", measured)]
 
 
 def plot(results: Results, preset: str, name: str = "fewdata") -> plt.Figure | str:

@@ -18,6 +18,7 @@ from distill.reporting.study import COLUMNS, NAMES, cells, kept, panels, shown, 
 from distill.reporting.tables import Results, devices_of, latest, mean_sd, percentages, with_interval
 
 PUBLISHED_TEST_ERRORS = {"teacher": 67, "baseline": 146, "distilled": 74}  # §3
+SHOWN_AS = {"teacher": "teacher", "baseline": "student alone", "distilled": "distilled student"}  # rows: "baseline"
 MODELS = list(PUBLISHED_TEST_ERRORS)
 LABELS = {
     "teacher": "teacher 1200-1200\n(dropout, jitter)",
@@ -60,12 +61,14 @@ def summary(results: Results, preset: str, eval_name: str = "test") -> str:
         of_model = rows[rows.model == model]
         errors = of_model[f"{eval_name}_errors"]
         if errors.empty:
-            lines.append(f"| {model} | {published} | not run | | | |")
+            lines.append(f"| {SHOWN_AS[model]} | {published} | not run | | | |")
             continue
         digits = 1 if len(errors) > 1 else 0  # one seed: its error count, 74 rather than 74.0
         difference = f"{errors.mean() - published:+.{digits}f}" if eval_name == "test" else "n/a"
         seeds, minutes = ", ".join(str(int(e)) for e in errors), of_model.train_seconds.mean() / 60
-        lines.append(f"| {model} | {published} | {mean_sd(errors)} | {difference} | {seeds} | {minutes:.1f} |")
+        lines.append(
+            f"| {SHOWN_AS[model]} | {published} | {mean_sd(errors)} | {difference} | {seeds} | {minutes:.1f} |"
+        )
     # the share of the student-alone-to-teacher gap that distillation closes, per seed (§3: (146−74)/(146−67) = 91 %)
     errors, gap = rows.pivot_table(index="seed", columns="model", values=f"{eval_name}_errors"), ""
     if set(MODELS) <= set(errors.columns):
@@ -75,6 +78,22 @@ def summary(results: Results, preset: str, eval_name: str = "test") -> str:
     complete = [f"{g.train_seconds.sum() / 60:.1f}" for _, g in rows.groupby("seed") if set(MODELS) <= set(g.model)]
     wall = f"Training time per seed (all three models, no evaluation): {', '.join(complete) or '—'} min.\n"
     return "\n".join(lines) + f"\n\n{gap}\n{wall}"
+
+
+def glance(results: Results, preset: str) -> list[tuple[str, str, str]]:
+    """Published against measured for each model, and the share of the gap closed."""
+    rows = headline_rows(results.runs, preset)
+    measured = lambda model: mean_sd(rows[rows.model == model].test_errors)
+    lines = [
+        (f"§3 {SHOWN_AS[model]}: test errors", f"{published}", measured(model))
+        for model, published in PUBLISHED_TEST_ERRORS.items()
+    ]
+    errors = rows.pivot_table(index="seed", columns="model", values="test_errors")
+    if set(MODELS) <= set(errors.columns) and len(errors.dropna()):
+        errors = errors.dropna()
+        gap = (errors.baseline - errors.distilled) / (errors.baseline - errors.teacher)
+        lines.append(("§3 gap to the teacher closed by distillation", "91 %", percentages(gap)))
+    return lines
 
 
 def plot_headline(results: Results, preset: str) -> plt.Figure:
@@ -93,6 +112,24 @@ def plot_headline(results: Results, preset: str) -> plt.Figure:
     ax.set(ylim=(0, highest * 1.15), ylabel="test errors (of 10,000)", title=title)  # room above the tallest label
     ax.set_xticks(range(len(MODELS)), [LABELS[m] for m in MODELS], fontsize=8)
     ax.legend(fontsize=8, loc="upper right")  # above the distilled student's short bars, below the tallest label
+    return fig
+
+
+def plot_comparison(ours: Results | None, yours: Results, preset: str) -> plt.Figure:
+    """Test errors per model: published, ours (the committed rows) and yours, each seed a dot."""
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    sources = {"ours": ours, "yours": yours}
+    for x, (model, published) in enumerate(PUBLISHED_TEST_ERRORS.items()):
+        ax.bar(x - 0.27, published, width=0.27, color="#bbbbbb", label="published" if x == 0 else None)
+        for shift, (name, color) in zip((0, 0.27), (("ours", BLUE), ("yours", ORANGE))):
+            rows = headline_rows(sources[name].runs, preset) if sources[name] is not None else None
+            errors = rows[rows.model == model].test_errors if rows is not None else []
+            if len(errors):
+                ax.bar(x + shift, errors.mean(), width=0.27, color=color, label=f"{name} (mean)" if x == 0 else None)
+                ax.scatter([x + shift] * len(errors), errors, color="black", s=8, zorder=3)
+    ax.set_xticks(range(len(MODELS)), [LABELS[m] for m in MODELS], fontsize=8)
+    ax.set(ylabel="test errors (of 10,000)", title=f"Your runs beside ours and the paper's ({preset} preset)")
+    ax.legend(fontsize=8)
     return fig
 
 
@@ -204,6 +241,6 @@ EXPERIMENT = Experiment(
     title="MNIST §3, headline",
     run_seed=run_seed,
     table=summary,
-    glance=lambda results, preset: [],  # README shows the whole table above the glance
+    glance=glance,
     figures={"mnist_headline.png": plot_headline, "mnist_learning_curves.png": plot_learning_curves},
 )

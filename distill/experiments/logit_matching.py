@@ -62,12 +62,12 @@ def table(results: Results, preset: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def glance(results: Results, preset: str) -> list[str]:
+def glance(results: Results, preset: str) -> list[tuple[str, str, str]]:
     rows = distilled_rows(results, preset)
     rms = rows.groupby(rows.temperature.astype(float)).logit_rms_to_matching.mean() if len(rows) else {}
     trend = ", ".join(f"T {t:g}: {r:.2f}" for t, r in dict(rms).items() if r == r)  # r == r: not nan
     measured = f"{trend}{preset_note(preset)}" if trend else "not run"
-    return [f"| §2.1 high T → logit matching: RMS logit difference | shrinks as T grows | {measured} |"]
+    return [("§2.1 high T → logit matching: RMS logit difference", "shrinks as T grows", measured)]
 
 
 def plot(results: Results, preset: str) -> plt.Figure | str:

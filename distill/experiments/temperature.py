@@ -166,11 +166,11 @@ def table(results: Results, preset: str) -> str:
     return header + "\n".join(lines) + f"\n\n{PAPER_CLAIM}\n\n{claims}\n"
 
 
-def glance(results: Results, preset: str) -> list[str]:
+def glance(results: Results, preset: str) -> list[tuple[str, str, str]]:
     rows = results.rows("temperature", preset)
     judged = [verdict.glance() for verdict in (verdicts(rows) if len(rows) else [])]
     measured = "; ".join(judged) or "not run"
-    return [f"| temperature × size | 30 units: T 2.5–4 best; ≥ 300: all T above 8 similar | {measured} |"]
+    return [("temperature × size", "30 units: T 2.5–4 best; ≥ 300: all T above 8 similar", measured)]
 
 
 def plot(results: Results, preset: str) -> plt.Figure | str:

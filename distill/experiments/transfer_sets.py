@@ -231,20 +231,26 @@ def compared_with_paper(rows, experiment: TransferSetExperiment) -> str:
     )
 
 
-def glance(results: Results, preset: str, experiment: TransferSetExperiment) -> list[str]:
+def glance(results: Results, preset: str, experiment: TransferSetExperiment) -> list[tuple[str, str, str]]:
     rows = results.rows(experiment.name, preset, "distilled")
     name, error, unit, published = experiment.name, experiment.error_column, experiment.unit, experiment.published
     if rows.empty:
-        return [f"| {name}: {unit} | {published[error]} | not run |"]
+        return [(f"{name}: {unit}", f"{published[error]}", "not run")]
     measured = lambda column: mean_sd(rows[column].astype(float))
     offset = lambda column: mean_sd(rows[column].astype(float), count=False)
+    on_test = f"{published[f'offset_{error}']} (offset {experiment.published_offset:+g})"
     return [
-        f"| {name}: {unit}, no bias offset | {published[error]} | {measured(error)} |",
-        f"| {name}: {unit}, offset chosen on test | {published[f'offset_{error}']} (offset "
-        f"{experiment.published_offset:+g}) | {measured(f'test_optimal_{error}')} "
-        f"(offset {offset('test_optimal_offset')}) |",
-        f"| {name}: {unit}, offset chosen without test data | — | {measured(f'prior_{error}')} "
-        f"(offset {offset('prior_offset')}) |",
+        (f"{name}: {unit}, no bias offset", f"{published[error]}", measured(error)),
+        (
+            f"{name}: {unit}, offset chosen on test",
+            on_test,
+            f"{measured(f'test_optimal_{error}')} (offset {offset('test_optimal_offset')})",
+        ),
+        (
+            f"{name}: {unit}, offset chosen without test data",
+            "—",
+            f"{measured(f'prior_{error}')} (offset {offset('prior_offset')})",
+        ),
     ]
 
 

@@ -72,7 +72,12 @@ def add_common_arguments(
         help="folder holding MNIST/raw/ or cifar-10-batches-py/ (downloaded there if missing); "
         f"default: ${DATA_DIR_ENV} if set, else {DEFAULT_DATA_DIR}",
     )
-    add("--out", default=default_out, help=f"folder the CSV logs are appended to (default: {default_out})")
+    add(
+        "--out",
+        default=default_out,
+        help=f"folder the CSV logs are appended to (default: {default_out}, which git "
+        "ignores; the committed results are written only when asked, e.g. --out results/mnist)",
+    )
     add(
         "--precision",
         choices=PRECISION_CHOICES,

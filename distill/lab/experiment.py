@@ -21,7 +21,7 @@ class Experiment:
     title: str  # the paper's section and claim: a heading in results/SUMMARY.md
     run_seed: Callable  # (run, preset): train one seed's models, after ``teach``
     table: Callable  # (results, preset) -> markdown: published against measured
-    glance: Callable  # (results, preset) -> lines of README's table of every result at a glance
+    glance: Callable  # (results, preset) -> [(result, published, measured)]: README's lines, and a run's comparison
     figures: dict[str, Callable] = field(default_factory=dict)  # PNG name -> (results, preset) -> figure, or why none
     teach: Callable = use_preset_teacher  # (run, preset): what the seed's students learn from
     script: str = "mnist"  # the replicate/ script that runs it

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from distill.core.train import TrainConfig
+from distill.lab.results import REPO_ROOT
 
 # what makes two rows the same run (a rerun replaces the earlier row in the tables; the CSV keeps both): these and
 # every cfg_* column, i.e. all the settings a row logs
@@ -61,6 +62,20 @@ class Results:
             superseded=read_csv(mnist / "superseded" / "runs.csv", RUN_COLUMNS),
             folder=folder,
         )
+
+    @classmethod
+    def committed(cls) -> "Results | None":
+        """The rows committed with this repository (results/), to compare a run with; None where there are none."""
+        try:
+            return cls.read(REPO_ROOT / "results")
+        except BadResults:
+            return None
+
+    def compare(self, experiment, preset: str) -> str:
+        """Published | ours (the committed rows) | yours (these rows) for ``experiment`` at ``preset``."""
+        ours = Results.committed()
+        lines = experiment.glance(ours, preset) if ours is not None else []
+        return comparison(lines, experiment.glance(self, preset), f"committed rows, `{preset}` preset")
 
     def rows(self, experiment: str, preset: str, model: str | None = None) -> pd.DataFrame:
         runs = self.runs
@@ -192,6 +207,22 @@ def share_sentence(what: str, published: float, measured: pd.Series, missing: st
         return f"\n{what}: published {100 * published:.0f} %, measured: {missing}.\n"
     mean = f" (mean {100 * measured.mean():.0f} %, difference {100 * (measured.mean() - published):+.0f} points)"
     return f"\n{what}: published {100 * published:.0f} %, measured {percentages(measured)} per seed{mean}.\n"
+
+
+def glance_markdown(lines: list[tuple[str, str, str]]) -> str:
+    rows = [f"| {result} | {published} | {measured} |" for result, published, measured in lines]
+    return "\n".join(["| result | published | measured (mean ± sd, n seeds) |", "|---|---|---|", *rows]) + "\n"
+
+
+def comparison(ours: list[tuple[str, str, str]], yours: list[tuple[str, str, str]], ours_are: str) -> str:
+    """Published | ours (the committed rows: ``ours_are``) | yours, result by result."""
+    committed = {result: measured for result, _, measured in ours}
+    rows = [
+        f"| {result} | {published} | {committed.get(result, 'none')} | {measured} |"
+        for result, published, measured in yours
+    ]
+    header = f"| result | published | ours ({ours_are}) | yours |"
+    return "\n".join([header, "|---|---|---|---|", *rows]) + "\n"
 
 
 def preset_note(preset: str) -> str:

@@ -1,4 +1,11 @@
 """Knowledge distillation (Hinton, Vinyals & Dean 2015), re-implemented in plain PyTorch.
 
-One job per module; README's "What is where" table lists them.
+README's "Where things are" says what each folder holds.
 """
+
+import os
+
+# OpenMP reads its wait policy once, when torch loads: with PASSIVE, a thread waiting for work sleeps instead of
+# spinning, so that two threads on a two-core machine stay fast when another process needs a core too (measured by
+# replicate/benchmark.py --threads, REPRODUCE.md). A policy set in the environment is kept.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")

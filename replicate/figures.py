@@ -89,6 +89,7 @@ def compose(results: Results, study_rows, args) -> tuple[dict, dict, dict]:
         "## Precision: fp32 against bf16 (validation split), and fp32 runs\n\n"
         f"{machine.precision_markdown(folder)}\n{machine.fp32_markdown(folder, headline.summary)}",
         f"## Speed: our loop against a DataLoader pipeline\n\n{machine.benchmark_markdown(folder)}",
+        f"## Threads on a busy machine\n\n{machine.threads_markdown(folder)}",
     ]
     documents = {folder / "SUMMARY.md": "\n".join(sections)}  # path -> new text
     reproduce, readme = Path(args.reproduce), Path(args.readme)
@@ -101,6 +102,7 @@ def compose(results: Results, study_rows, args) -> tuple[dict, dict, dict]:
                 "reproduce-study": study_table,
                 "reproduce-wall-times": machine.wall_times_markdown(folder),
                 "reproduce-no-command": machine.without_command(folder),
+                "reproduce-threads": machine.threads_markdown(folder),
                 **{f"reproduce-{name}": table for name, table in tables.items() if name != "main"},
             },
         )

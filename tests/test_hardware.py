@@ -42,7 +42,8 @@ def test_bf16_without_native_support_still_runs_with_a_one_line_warning(monkeypa
 def test_device_name_gives_the_cpu_model_and_its_simd_level(monkeypatch):
     on_cpu(monkeypatch, AVX2_ONLY, model="AMD EPYC 7B13")
     monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX2")
-    assert hardware.device_name(CPU) == f"AMD EPYC 7B13 (AVX2), {torch.get_num_threads()} threads"
+    threads = torch.get_num_threads()
+    assert hardware.device_name(CPU) == f"AMD EPYC 7B13 (AVX2), {threads} thread{'s' * (threads != 1)}"
     on_cpu(monkeypatch, AMX, model="Intel(R) Xeon(R) Platinum 8481C")
     monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX512")
     assert hardware.device_name(CPU).startswith("Intel(R) Xeon(R) Platinum 8481C (AVX512 + AMX), ")
@@ -79,7 +80,7 @@ def test_a_run_says_its_precision_logs_it_and_keeps_its_cache_under_out(mnist_ro
     args = ["--preset", "smoke", "--models", "teacher", "--device", "cpu", "--data-dir", str(mnist_root)]
     assert load_script("mnist").main(args + ["--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert printed.splitlines()[0] == "precision fp32 (as asked)"
+    assert printed.splitlines()[0].startswith("device: ") and printed.splitlines()[1] == "precision fp32 (as asked)"
     assert "smoke preset" in printed and "mean nothing" in printed
     (row,) = read_rows(out / "runs.csv")
     assert row["precision"] == "fp32" and "cfg_bf16" not in row and "cfg_precision" not in row

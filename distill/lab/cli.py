@@ -11,7 +11,7 @@ import torch
 
 from distill.core.data import DATA_DIR_ENV, DEFAULT_DATA_DIR, Dataset, DataUnavailable, existing_data_dir, load_mnist
 from distill.core.train import Progress, TrainingDiverged
-from distill.lab.hardware import PRECISION_CHOICES, PRECISION_ENV, choose_precision
+from distill.lab.hardware import PRECISION_CHOICES, PRECISION_ENV, choose_precision, device_name
 from distill.lab.results import git_commit, log_wall_time, record_invocation
 from distill.lab.store import Store, UnreadableState
 
@@ -128,6 +128,7 @@ def setup(args: argparse.Namespace, load=load_mnist) -> Dataset:
     except DataUnavailable as error:
         fail(str(error))
     if hasattr(args, "precision"):  # said once everything is in place: an error stays the only line
+        print(f"device: {device_name(device)}; OpenMP wait policy {os.environ.get('OMP_WAIT_POLICY')}", flush=True)
         args.precision = resolve_precisions(args.precision, device)
     return data
 

@@ -51,7 +51,8 @@ def device_name(device: torch.device) -> str:
         return torch.cuda.get_device_name(device)
     simd = torch.backends.cpu.get_cpu_capability()  # the kernels torch dispatches to: AVX2, AVX512, ...
     bf16 = cpu_bf16_feature()
-    return f"{cpu_model()} ({simd}{' + ' + bf16 if bf16 else ''}), {torch.get_num_threads()} threads"
+    threads = torch.get_num_threads()
+    return f"{cpu_model()} ({simd}{' + ' + bf16 if bf16 else ''}), {threads} thread{'s' * (threads != 1)}"
 
 
 def choose_precision(requested: str, device: torch.device) -> tuple[str, str]:

@@ -138,7 +138,12 @@ class Run:
         resume = slot.load(device) if slot else None
         resume = None if resume and "row" in resume else resume  # a kept model asked to be trained again
         run_id = resume["run_id"] if resume else uuid.uuid4().hex[:12]  # a resumed model keeps its run_id
-        save = (lambda state: slot.save({**state, "run_id": run_id})) if slot else None
+        # the threads of each part of a model's training, a resumed one's too: a row never claims one count for all
+        threads = [*(resume or {}).get("threads", []), torch.get_num_threads()]
+        threads = threads[:-1] if len(threads) > 1 and threads[-1] == threads[-2] else threads
+        if len(threads) > 1:
+            print(f"note: {description} resumes on {threads[-1]} threads, its earlier epochs ran on {threads[-2]}")
+        save = (lambda state: slot.save({**state, "run_id": run_id, "threads": threads})) if slot else None
 
         def evaluate(model: nn.Module) -> dict:  # per epoch: errors on the evaluated split, and the KL at T if given
             logits = predict_logits(model, self.eval_split.images)
@@ -164,7 +169,11 @@ class Run:
         row |= {"temperature": "", "hard_weight": "", **columns, "seed": seed, "preset": self.preset_name}
         row |= {"epochs": stage.train.epochs, "precision": stage.train.precision, "eval_split": name}
         row |= {"train_size": len(split), **self.scored(errors), f"best_{name}_errors": best[f"{name}_errors"]}
-        row |= {"best_epoch": best["epoch"], "train_seconds": round(seconds, 1)}
+        row |= {
+            "best_epoch": best["epoch"],
+            "train_seconds": round(seconds, 1),
+            "threads": " then ".join(map(str, threads)),
+        }
         row |= self.agreement_with_teacher(model, split.images, v, kl_temperature)
         row |= after_training(model) if after_training else {}
         row |= {f"cfg_{k}": v for k, v in asdict(stage.train).items() if k not in ("epochs", "precision")}

@@ -94,6 +94,18 @@ def wall_times_markdown(results: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def threads_markdown(results: Path) -> str:
+    """A teacher epoch under each thread policy, idle and beside a busy process (benchmark.py --threads)."""
+    rows = read_csv(results / "benchmark" / "threads.csv", ["policy", "load", "epoch_seconds", "times_idle", "device"])
+    if rows is None:
+        return "Not measured yet: `python replicate/benchmark.py --threads`.\n"
+    rows = rows[rows.finished_at == rows.finished_at.iloc[-1]] if "finished_at" in rows else rows  # the latest run
+    lines = [f"A teacher epoch (600 steps, fp32) on {'; '.join(sorted(set(rows.device)))}:\n"]
+    lines += ["| threads and wait policy | load | s / epoch | × idle |", "|---|---|---:|---:|"]
+    lines += [f"| {r.policy} | {r.load} | {r.epoch_seconds:.1f} | {r.times_idle:.2f}× |" for r in rows.itertuples()]
+    return "\n".join(lines) + "\n"
+
+
 def without_command(results: Path) -> str:
     """The rows of <results>/mnist/runs.csv that record no command, one line each."""
     runs = read_csv(results / "mnist" / "runs.csv", RUN_COLUMNS)

@@ -149,7 +149,8 @@ def latest(runs: pd.DataFrame) -> pd.DataFrame:
 
 def devices_of(rows: pd.DataFrame) -> str:
     """Where the rows ran and in which precision, e.g. "AMD EPYC (AVX2), 2 threads, fp32"."""
-    return "; ".join(sorted(set(rows.device.fillna("?") + ", " + rows.precision))) or "no runs"
+    devices = rows.device.fillna("?").str.replace(" 1 threads", " 1 thread")  # as rows before the grammar was fixed
+    return "; ".join(sorted(set(devices + ", " + rows.precision))) or "no runs"
 
 
 def mean_sd(values: pd.Series, digits: int = 1, count: bool = True) -> str:
@@ -170,7 +171,7 @@ def errors_or_diverged(errors) -> str:
 
 def strip_simd(device: str) -> str:
     """E.g. "AMD EPYC, 2 threads": a CPU's SIMD level is long and the same on every row (REPRODUCE names it once)."""
-    return re.sub(r" \(AVX[^)]*\)", "", device)
+    return re.sub(r" \(AVX[^)]*\)", "", device).replace(" 1 threads", " 1 thread")
 
 
 T_975 = [math.nan, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228]  # Student's t, by dof

@@ -40,7 +40,10 @@ def test_provenance_names_the_environment():
 
     row = provenance(torch.device("cpu"))
     assert row["torch_version"] == torch.__version__
-    assert row["device"].startswith(f"{cpu_model()} (") and row["device"].endswith(f"{torch.get_num_threads()} threads")
+    threads = torch.get_num_threads()
+    assert row["device"].startswith(f"{cpu_model()} (") and row["device"].endswith(
+        f"{threads} thread{'s' * (threads != 1)}"
+    )
     assert re.fullmatch(r"[0-9a-f]{12}(-dirty)?", row["git_commit"])  # this checkout is a git repository
     finished = datetime.fromisoformat(row["finished_at"])
     assert timedelta(0) <= datetime.now(timezone.utc) - finished < timedelta(minutes=1)

@@ -105,13 +105,14 @@ def train(
     description: str,
     resume: dict | None = None,
     save=None,
+    quiet: bool = False,
 ) -> tuple[list[dict], float]:
     """Train ``model`` on ``images`` (N, …) with ``loss_fn``; return per-epoch logs and train seconds.
 
     ``loss_fn(logits, batch indices)`` gets the batch's indices into ``images`` so that it can look up whatever
     targets it needs: labels, the teacher's logits, or both. ``evaluate(model)`` gives the metrics logged each
     epoch, e.g. {"test_errors": 74}. ``save(state)`` receives the training state after each epoch; ``resume``: such
-    a state, and training goes on from the next epoch.
+    a state, and training goes on from the next epoch. ``quiet``: no progress bar or lines (the notebook).
     """
     device = images.device
     optimizer = sgd(model, cfg)
@@ -125,7 +126,7 @@ def train(
         history, train_seconds = resume["history"], resume["train_seconds"]
     done = len(history)
     step = done * steps_per_epoch  # where the learning-rate schedule is
-    progress = Progress(description, cfg.epochs, done)
+    progress = Progress(description, cfg.epochs, done, quiet)
     for epoch in range(done + 1, cfg.epochs + 1):
         model.train()
         started = time.perf_counter()
@@ -198,9 +199,9 @@ class Progress:
 
     now = ""  # what is being trained, e.g. "teacher 1200-1200 seed 0, epoch 12/150": for an interrupted run's message
 
-    def __init__(self, description: str, epochs: int, done: int):
+    def __init__(self, description: str, epochs: int, done: int, quiet: bool = False):
         self.description, self.epochs, self.done, self.started = description, epochs, done, time.perf_counter()
-        self.interactive = sys.stderr.isatty()
+        self.interactive, self.quiet = sys.stderr.isatty() and not quiet, quiet
         self.bar = tqdm(total=epochs, initial=done, desc=description, unit="epoch", disable=not self.interactive)
         if done:
             print(f"{description}: resumed after epoch {done}/{epochs} from its checkpoint", flush=True)
@@ -213,7 +214,7 @@ class Progress:
         }
         self.bar.set_postfix(loss=f"{loss:.4g}", **shown)
         self.bar.update(1)
-        if not self.interactive and (epoch % max(1, self.epochs // 50) == 0 or epoch == self.epochs):
+        if not self.interactive and not self.quiet and (epoch % max(1, self.epochs // 50) == 0 or epoch == self.epochs):
             elapsed = time.perf_counter() - self.started
             eta = elapsed / (epoch - self.done) * (self.epochs - epoch)
             fields = " ".join(f"{k}={v}" for k, v in shown.items())

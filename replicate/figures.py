@@ -25,7 +25,7 @@ from distill.lab.store import Store
 from distill.reporting import machine, study
 from distill.reporting.illustrations import plot_dark_knowledge, plot_logit_matching_limit
 from distill.reporting.plots import plt, save
-from distill.reporting.tables import BadResults, Results, glance_markdown
+from distill.reporting.tables import RUN_COLUMNS, BadResults, Results, devices_of, glance_markdown, read_csv
 
 
 def plot_limit() -> plt.Figure:
@@ -62,6 +62,39 @@ def replace_blocks(text: str, blocks: dict[str, str]) -> str:
             before, rest = text.split(start, 1)
             text = f"{before}{start}\n{block}{end}{rest.split(end, 1)[1]}"
     return text
+
+
+def first_hour(folder: Path, results: Results) -> str:
+    """README's first hour: smoke, quick and paper, each with what it shows, the numbers our rows give and their time
+    on a named 2-core CPU."""
+    lines = ["| step | command | what it tells you | our numbers: teacher, student alone, distilled | time (ours) |"]
+    lines.append("|---|---|---|---|---|")
+    smoke = read_csv(folder / "mnist" / "smoke" / "wall_times.csv", ["wall_minutes", "device"])
+    took = f"{60 * smoke.wall_minutes.iloc[-1]:.0f} s on {smoke.device.iloc[-1]}" if smoke is not None else "not timed"
+    lines.append(
+        f"| 1. smoke | `python replicate/mnist.py --preset smoke` | the install works | none: 2 epochs on "
+        f"2,000 images, numbers that mean nothing | {took} |"
+    )
+    quick = read_csv(folder / "mnist" / "fp32" / "runs.csv", RUN_COLUMNS)
+    wall = read_csv(folder / "mnist" / "fp32" / "wall_times.csv", ["command", "wall_minutes", "device"])
+    if quick is not None and wall is not None:
+        rows = headline.headline_rows(quick, "quick")
+        numbers = ", ".join(f"{rows[rows.model == m].test_errors.mean():.0f}" for m in headline.MODELS)
+        timed = wall[wall.command.str.contains("--preset quick")].iloc[-1]
+        lines.append(
+            f"| 2. quick | `python replicate/mnist.py --preset quick` | the effect: the distilled student beats "
+            f"the student alone | {numbers} (one seed, fp32) | {timed.wall_minutes:.1f} min on "
+            f"{timed.device}, fp32 |"
+        )
+    paper = headline.headline_rows(results.runs, "paper")
+    per_seed = paper.groupby("seed").train_seconds.sum() / 60
+    numbers = ", ".join(f"{paper[paper.model == m].test_errors.mean():.1f}" for m in headline.MODELS)
+    lines.append(
+        f"| 3. paper | `python replicate/mnist.py` | the replication: published 67, 146, 74 | {numbers} (mean "
+        f"of {paper.seed.nunique()} seeds) | {per_seed.min():.0f}–{per_seed.max():.0f} min of training a "
+        f"seed on {devices_of(paper[paper.experiment == 'main'])} |"
+    )
+    return "\n".join(lines) + "\n"
 
 
 def compose(results: Results, study_rows, args) -> tuple[dict, dict, dict]:
@@ -103,6 +136,7 @@ def compose(results: Results, study_rows, args) -> tuple[dict, dict, dict]:
                 "reproduce-wall-times": machine.wall_times_markdown(folder),
                 "reproduce-no-command": machine.without_command(folder),
                 "reproduce-threads": machine.threads_markdown(folder),
+                "reproduce-total": machine.total_time(folder),
                 **{f"reproduce-{name}": table for name, table in tables.items() if name != "main"},
             },
         )
@@ -112,6 +146,7 @@ def compose(results: Results, study_rows, args) -> tuple[dict, dict, dict]:
             {
                 "headline": tables["main"] + "\n![headline](figures/mnist_headline.png)\n",
                 "glance": glance,
+                "first-hour": first_hour(folder, results),
                 "findings": "".join(f"- {line}\n" for line in headline.findings(results, study_rows)),
             },
         )

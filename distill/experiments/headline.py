@@ -182,8 +182,9 @@ def findings(results: Results, study_rows) -> list[str]:
     taught = study_rows[1][study_rows[1].teacher_epochs == 300].finished_at.max()
     lines.append(
         f"A 300-epoch teacher made {mean_sd(on_gpu.test_errors)} test errors on one GPU "
-        f"({', '.join(sorted(set(on_gpu.device)))}; [superseded rows](results/mnist/superseded/runs.csv)) but taught "
-        f"worse on the validation split: its students {cell('teacher epochs', '300'):.1f} and "
+        f"({', '.join(sorted(set(on_gpu.device)))}; [superseded rows](results/mnist/superseded/runs.csv), those of "
+        "settings the presets no longer use) but taught worse on the validation split: its students "
+        f"{cell('teacher epochs', '300'):.1f} and "
         f"{cell('teacher epochs, lr, epochs', '300, 0.03, 150'):.1f} validation errors against "
         f"{start:.1f} and {cell('lr, epochs', '0.03, 150'):.1f} from the 150-epoch teacher (two seeds each). One of "
         f"its students was scored on test ({seen.test_errors.iloc[-1]:.0f} errors, seed 0, logged "

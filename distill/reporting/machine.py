@@ -106,6 +106,15 @@ def threads_markdown(results: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def total_time(results: Path) -> str:
+    """The wall time of every logged command, summed, and the machines they ran on."""
+    paths = sorted(results.glob("*/wall_times.csv")) + sorted(results.glob("*/*/wall_times.csv"))
+    tables = [read_csv(p, ["command", "wall_minutes", "device"]) for p in paths if p.parent.name != "superseded"]
+    rows = pd.concat(tables) if tables else pd.DataFrame(columns=["wall_minutes", "device"])
+    devices = "; ".join(sorted({strip_simd(d) for d in rows.device}))
+    return f"{rows.wall_minutes.sum() / 60:.1f} hours of wall time over {len(rows)} commands, on {devices}.\n"
+
+
 def without_command(results: Path) -> str:
     """The rows of <results>/mnist/runs.csv that record no command, one line each."""
     runs = read_csv(results / "mnist" / "runs.csv", RUN_COLUMNS)
@@ -137,7 +146,8 @@ def benchmark_markdown(results: Path) -> str:
         )  # absent from the first runs
         parts += [
             f"`{shown(first.command)}` on {device} (torch {first.torch_version}, commit {first.git_commit}, "
-            f"{first.finished_at}). *Ceiling*: (GEMM bound + best DataLoader − ours) / GEMM bound, an estimate of "
+            f"{first.finished_at}). *GEMM bound*: the time the epoch's matrix multiplies (GEMMs) alone take at the "
+            "same shapes and precision. *Ceiling*: (GEMM bound + best DataLoader − ours) / GEMM bound, an estimate of "
             "the speed-up our loop would have if the model step both pipelines share cost only its GEMMs.\n",
             "| model | precision | pipeline | s / epoch | × best DataLoader | GEMM bound (s) | × bound | ceiling |",
             "|---|---|---|---:|---:|---:|---:|---:|",

@@ -186,7 +186,7 @@ def main(argv=None) -> int:
     add("--readme", default="README.md", help="README whose headline block is refreshed")
     add("--reproduce", default="REPRODUCE.md", help="REPRODUCE.md whose MNIST block is refreshed")
     add("--data-dir", help=f"MNIST for the dark-knowledge figure (default: ${DATA_DIR_ENV} or ./data)")
-    add("--cache-dir", default="results/mnist/cache", help="kept teachers (default: %(default)s)")
+    add("--cache-dir", default="runs/mnist/cache", help="kept teachers (default: %(default)s)")
     add(
         "--compare",
         metavar="FOLDER",

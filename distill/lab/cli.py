@@ -95,12 +95,12 @@ def add_common_arguments(
             action="store_true",
             help="train every model from its first epoch, ignoring (and "
             "overwriting) the checkpoints that an interrupted run left in <out>/checkpoints/ (default: resume "
-            "from them); a cached teacher is still loaded (--retrain-teacher retrains it)",
+            "from them); a kept teacher is still loaded (--retrain-teacher retrains it)",
         )
         add(
             "--retrain-teacher",
             action="store_true",
-            help="train a new teacher (and ensemble members) even if identical ones are cached",
+            help="train a new teacher (and ensemble members) even if identical ones are kept in --cache-dir",
         )
 
 

@@ -50,3 +50,10 @@ def test_the_baseline_and_the_distilled_student_start_from_the_same_weights(tmp_
     assert initial["baseline"].keys() == initial["distilled"].keys()
     for name, weights in initial["baseline"].items():
         assert torch.equal(weights, initial["distilled"][name]), name
+
+
+def test_every_row_logs_the_cross_entropy_of_the_evaluated_labels(tmp_path):
+    run = tiny_run(tmp_path)
+    student = run.fit("baseline", Stage(hidden=(16,), train=TINY), run.label_loss())
+    expected = torch.nn.functional.cross_entropy(student.eval()(run.eval_split.images), run.eval_split.labels)
+    assert run.rows[-1]["test_nll"] == round(expected.item(), 5)

@@ -61,12 +61,14 @@ def use_ensemble(run: Run, member_stage: ModelStage, temperature: float) -> tupl
     trained = run.rows[-MEMBERS:]  # a rerun loads the same members, so their run_ids, and so the ensemble's, stay
     logits = tuple([predict_logits(m, split.images) for m in members] for split in run.splits())
     # the ensemble's own prediction: its members' mean softmax at T = 1
-    errors = count_errors(ensemble_logits(logits[1], 1.0), run.eval_split.labels)
+    predicted = ensemble_logits(logits[1], 1.0)
+    errors = count_errors(predicted, run.eval_split.labels)
     run_id = hashlib.sha256("".join(r["run_id"] for r in trained).encode()).hexdigest()[:12]
     name = run.eval_name
     row = {"run_id": run_id, "experiment": run.experiment, "model": "ensemble"}
     row |= {"hidden": f"{MEMBERS} × {member_stage.columns()['hidden']}", "seed": run.seed, "preset": run.preset_name}
     row |= {"epochs": trained[0]["epochs"], "precision": trained[0]["precision"], "eval_split": name}
+    row |= {f"{name}_nll": run.nll(predicted)}
     row |= {
         **run.scored(errors),
         "members": MEMBERS,

@@ -168,7 +168,8 @@ class Run:
         row = {"run_id": run_id, "experiment": self.experiment, "model": model_name, **stage.columns()}
         row |= {"temperature": "", "hard_weight": "", **columns, "seed": seed, "preset": self.preset_name}
         row |= {"epochs": stage.train.epochs, "precision": stage.train.precision, "eval_split": name}
-        row |= {"train_size": len(split), **self.scored(errors), f"best_{name}_errors": best[f"{name}_errors"]}
+        row |= {"train_size": len(split), **self.scored(errors), f"{name}_nll": self.nll(model, math.isnan(errors))}
+        row |= {f"best_{name}_errors": best[f"{name}_errors"]}
         row |= {
             "best_epoch": best["epoch"],
             "train_seconds": round(seconds, 1),
@@ -190,6 +191,18 @@ class Run:
         """E.g. {"test_errors": 74, "test_error_pct": 0.74}: errors on the evaluated split, as a count and in %."""
         prefix = prefix or self.eval_name
         return {f"{prefix}_errors": errors, f"{prefix}_error_pct": round(100 * errors / len(self.eval_split), 3)}
+
+    def nll(self, model_or_logits, diverged: bool = False) -> float:
+        """The cross-entropy (negative log-likelihood at T = 1) of the evaluated split's labels: finer than an error
+        count where two models differ by a few errors."""
+        if diverged:
+            return math.nan
+        logits = (
+            model_or_logits
+            if torch.is_tensor(model_or_logits)
+            else predict_logits(model_or_logits, self.eval_split.images)
+        )
+        return round(hard_loss(logits, self.eval_split.labels).item(), 5)
 
     def log(self, row: dict) -> None:
         """Append ``row`` to runs.csv (once per run_id: a rerun completes the logs, never doubles them)."""

@@ -20,14 +20,12 @@ teacher briefly in both precisions to show what bf16 does to its test errors. Ro
     python replicate/benchmark.py --precision fp32 bf16                 # CPU or GPU, whichever --device auto picks
     python replicate/benchmark.py --device cpu --workers 0 2
     KD_PRECISION=fp32 python replicate/benchmark.py --test-suite   # wall time of README's test command
-    python replicate/benchmark.py --threads                       # thread policies, idle and under load
 """
 
 import math
 import os
 import statistics
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -193,60 +191,6 @@ def print_summary(timings: list[dict], accuracy: list[dict]) -> None:
         )
 
 
-# One teacher step (paper recipe: dropout, ±2 px jitter, max-norm; batch 100, fp32) timed in a fresh process, whose
-# OpenMP reads its wait policy and thread count from the environment when torch loads.
-STEP_TIMING = """
-import time, torch
-from distill.core.data import jitter
-from distill.core.train import sgd, sgd_step
-from distill.lab.presets import PAPER
-cfg = PAPER.teacher.train
-net, x, y = PAPER.teacher.build(), torch.rand(100, 28, 28), torch.randint(0, 10, (100,))
-optimizer = sgd(net, cfg)
-step = lambda: sgd_step(net, optimizer, cfg, 0.01, jitter(x, 2), lambda z: torch.nn.functional.cross_entropy(z, y))
-for _ in range(20):
-    step()
-started = time.perf_counter()
-for _ in range(200):
-    step()
-print((time.perf_counter() - started) / 200)
-"""
-POLICIES = {  # what the environment of each timed process says
-    "2 threads, OpenMP's default wait policy": {"OMP_NUM_THREADS": "2", "OMP_WAIT_POLICY": ""},
-    "2 threads, OMP_WAIT_POLICY=PASSIVE (ours)": {"OMP_NUM_THREADS": "2", "OMP_WAIT_POLICY": "PASSIVE"},
-    "1 thread": {"OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE"},
-}
-
-
-def time_thread_policies(out: Path) -> int:
-    """A teacher epoch (600 steps) under each thread policy, on an idle machine and beside one busy process."""
-    rows = []
-    for load in ("idle", "one busy process beside it"):
-        busy = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if load != "idle" else None
-        try:
-            for policy, env in POLICIES.items():
-                environment = {k: v for k, v in {**os.environ, **env}.items() if v}  # "" unsets the variable
-                done = subprocess.run(
-                    [sys.executable, "-c", STEP_TIMING],
-                    env=environment,
-                    capture_output=True,
-                    text=True,
-                    cwd=REPO_ROOT,
-                    check=True,
-                )
-                seconds = 600 * float(done.stdout.split()[-1])
-                rows.append({"policy": policy, "load": load, "epoch_seconds": round(seconds, 2)})
-                print(f"{policy:<44} {load:<28} {seconds:6.1f} s per teacher epoch", flush=True)
-        finally:
-            if busy is not None:
-                busy.kill()
-    idle = {r["policy"]: r["epoch_seconds"] for r in rows if r["load"] == "idle"}
-    rows = [{**r, "times_idle": round(r["epoch_seconds"] / idle[r["policy"]], 2)} for r in rows]
-    p = provenance(torch.device("cpu"))
-    append_rows(out / "threads.csv", [{"command": p["command"], **r, **p} for r in rows])
-    return 0
-
-
 def time_test_suite(out: Path) -> int:
     """Run the README's test command from the repository root, and log its wall time and outcome."""
     precision = resolve_precisions(os.environ.get(PRECISION_ENV) or "auto", torch.device("cpu"))  # a bad one: 1 line
@@ -308,8 +252,6 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.test_suite:
         return time_test_suite(Path(args.out))
-    if args.threads:
-        return time_thread_policies(Path(args.out))
     if min(args.workers) < 0:
         parser.error("--workers must be >= 0")
     if min(args.epochs, args.accuracy_epochs) < 1:

@@ -95,10 +95,10 @@ def wall_times_markdown(results: Path) -> str:
 
 
 def threads_markdown(results: Path) -> str:
-    """A teacher epoch under each thread policy, idle and beside a busy process (benchmark.py --threads)."""
+    """A teacher epoch under each thread policy, idle and beside a busy process (replicate/threads.py)."""
     rows = read_csv(results / "benchmark" / "threads.csv", ["policy", "load", "epoch_seconds", "times_idle", "device"])
     if rows is None:
-        return "Not measured yet: `python replicate/benchmark.py --threads`.\n"
+        return "Not measured yet: `python replicate/threads.py`.\n"
     rows = rows[rows.finished_at == rows.finished_at.iloc[-1]] if "finished_at" in rows else rows  # the latest run
     lines = [f"A teacher epoch (600 steps, fp32) on {'; '.join(sorted(set(rows.device)))}:\n"]
     lines += ["| threads and wait policy | load | s / epoch | × idle |", "|---|---|---:|---:|"]

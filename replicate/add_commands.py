@@ -8,14 +8,12 @@ Rows no invocation accounts for are listed, and stay without a command.
     python replicate/add_commands.py
 """
 
-import csv
-import io
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from distill.lab.cli import ScriptParser
-from distill.lab.results import write_atomically
+from distill.lab.results import read_rows, write_rows
 
 
 def command_of(row: dict, invocations: list[dict]) -> str | None:
@@ -34,21 +32,14 @@ def command_of(row: dict, invocations: list[dict]) -> str | None:
 def add_commands(folder: Path) -> list[dict]:
     """Fill the empty command cells of <folder>/runs.csv; return the rows left without one."""
     path = folder / "runs.csv"
-    with open(path, newline="") as f:
-        reader = csv.DictReader(f)
-        header, rows = list(reader.fieldnames), list(reader)
-    with open(folder / "wall_times.csv", newline="") as f:
-        invocations = list(csv.DictReader(f))
+    header, rows = read_rows(path)
+    invocations = read_rows(folder / "wall_times.csv")[1]
     unknown = []
     for row in rows:
         if not row["command"]:
             row["command"] = command_of(row, invocations) or ""
             unknown += [] if row["command"] else [row]
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=header, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    write_atomically(path, lambda f: f.write(buffer.getvalue().encode()))
+    write_rows(path, header, rows)
     return unknown
 
 

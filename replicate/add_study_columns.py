@@ -8,8 +8,6 @@ value. A file that has them already is left as it is.
     python replicate/add_study_columns.py
 """
 
-import csv
-import io
 import re
 import sys
 from pathlib import Path
@@ -18,15 +16,13 @@ import pandas as pd
 
 from distill.lab.cli import ScriptParser
 from distill.lab.presets import PAPER
-from distill.lab.results import write_atomically
+from distill.lab.results import read_rows, write_rows
 from distill.reporting.study import changed, start
 
 
 def add_columns(path: Path) -> bool:
     """Add factor, value (and to a student's row, teacher_epochs) to every row of ``path``; False if it had them."""
-    with open(path, newline="") as f:
-        reader = csv.DictReader(f)
-        header, rows = list(reader.fieldnames), list(reader)
+    header, rows = read_rows(path)
     if "factor" in header:
         return False
     typed = pd.read_csv(path)
@@ -37,11 +33,7 @@ def add_columns(path: Path) -> bool:
             settings["teacher_epochs"] = int(named.group(1)) if named else begun["students"]["teacher_epochs"]
             row["teacher_epochs"] = str(settings["teacher_epochs"])
         row.update(changed(settings, begun["teacher" if settings["model"] == "teacher" else "students"]))
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=[*header, "teacher_epochs", "factor", "value"], lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    write_atomically(path, lambda f: f.write(buffer.getvalue().encode()))
+    write_rows(path, [*header, "teacher_epochs", "factor", "value"], rows)
     return True
 
 

@@ -238,12 +238,6 @@ def main(argv=None) -> int:
         help="folder of the CSVs (default: runs/benchmark; results/benchmark holds ours)",
     )
     add(
-        "--threads",
-        action="store_true",
-        help="instead: a teacher epoch under each thread policy, idle and beside a "
-        "busy process, logged to <out>/threads.csv",
-    )
-    add(
         "--test-suite",
         action="store_true",
         help="instead: time the README's test command in this environment "

@@ -78,19 +78,26 @@ def append_rows(path: Path, rows: list[dict]) -> None:
         return
     path.parent.mkdir(parents=True, exist_ok=True)  # before it is locked
     with _locked(path.parent) as folder:
-        old_columns, old_rows = [], []
-        if path.exists():
-            with open(path, newline="") as f:
-                reader = csv.DictReader(f)
-                old_columns, old_rows = list(reader.fieldnames or []), list(reader)
-        buffer = io.StringIO()
-        columns = list(dict.fromkeys(old_columns + [key for row in rows for key in row]))
-        writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(old_rows + rows)
-        write_atomically(path, lambda f: f.write(buffer.getvalue().encode()))
+        old_columns, old_rows = read_rows(path) if path.exists() else ([], [])
+        write_rows(path, list(dict.fromkeys(old_columns + [key for row in rows for key in row])), old_rows + rows)
         if folder is not None:
             os.fsync(folder)  # the rename itself reaches the disk
+
+
+def read_rows(path: Path) -> tuple[list[str], list[dict]]:
+    """The columns and rows of the CSV at ``path``, every value as the text it was written as."""
+    with open(path, newline="") as f:
+        reader = csv.DictReader(f)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def write_rows(path: Path, columns: list[str], rows: list[dict]) -> None:
+    """Write ``rows`` under the header ``columns`` to ``path``, atomically."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    write_atomically(path, lambda f: f.write(buffer.getvalue().encode()))
 
 
 def write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:

@@ -203,11 +203,14 @@ def percentages(shares: pd.Series) -> str:
 
 
 def share_sentence(what: str, published: float, measured: pd.Series, missing: str = "not run") -> str:
-    """E.g. "what: published 86 %, measured 80 %, 84 % per seed (mean 82 %, difference -4 points)."."""
+    """E.g. "what: published 86 %, measured 80 %, 84 % per seed (mean 82 % ± 4 % (95 % interval, n=2), -4 points
+    from the paper)."; ``missing`` stands for the measured shares where there are none."""
     if not len(measured):
         return f"\n{what}: published {100 * published:.0f} %, measured: {missing}.\n"
-    mean = f" (mean {100 * measured.mean():.0f} %, difference {100 * (measured.mean() - published):+.0f} points)"
-    return f"\n{what}: published {100 * published:.0f} %, measured {percentages(measured)} per seed{mean}.\n"
+    mean = with_interval(100 * measured, 0, sign="", unit=" %")
+    difference = f"{100 * (measured.mean() - published):+.0f} points from the paper"
+    measured_text = f"measured {percentages(measured)} per seed (mean {mean}, {difference})"
+    return f"\n{what}: published {100 * published:.0f} %, {measured_text}.\n"
 
 
 def glance_markdown(lines: list[tuple[str, str, str]]) -> str:

@@ -1,5 +1,7 @@
 """figures.py turns CSV rows into the summary table and PNGs, and rejects malformed CSVs clearly."""
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -427,3 +429,20 @@ def test_a_scripts_rows_go_to_an_ignored_folder_unless_asked():
         source = (REPO / "replicate" / f"{script}.py").read_text()
         assert 'default_out="runs/' in source, script
     assert "/runs/" in (REPO / ".gitignore").read_text().splitlines()
+
+
+def test_the_committed_summary_readme_and_reproduce_are_what_the_committed_rows_give():
+    from argparse import Namespace
+
+    from distill.reporting import study
+    from distill.reporting.tables import Results
+    from tests.conftest import REPO
+
+    figures = load_script("figures")
+    results = REPO / "results"
+    args = Namespace(
+        results=str(results), preset="paper", readme=str(REPO / "README.md"), reproduce=str(REPO / "REPRODUCE.md")
+    )
+    _, _, documents = figures.compose(Results.read(results), study.read(results), args)
+    stale = [path.name for path, text in documents.items() if Path(path).read_text() != text]
+    assert not stale, f"run python replicate/figures.py: {stale} differ from what the rows give"

@@ -130,14 +130,18 @@ def compose(results: Results, study_rows, args) -> tuple[dict, dict, dict]:
         documents[reproduce] = replace_blocks(
             reproduce.read_text(),
             {
-                "reproduce-mnist": tables["main"],
-                "reproduce-quick": headline.summary(results, "quick"),
+                "reproduce-mnist": machine.time_of(folder, "main") + tables["main"],
+                "reproduce-quick": machine.time_of(folder, "quick") + headline.summary(results, "quick"),
                 "reproduce-study": study_table,
                 "reproduce-wall-times": machine.wall_times_markdown(folder),
                 "reproduce-no-command": machine.without_command(folder),
                 "reproduce-threads": machine.threads_markdown(folder),
                 "reproduce-total": machine.total_time(folder),
-                **{f"reproduce-{name}": table for name, table in tables.items() if name != "main"},
+                **{
+                    f"reproduce-{name}": machine.time_of(folder, name) + table
+                    for name, table in tables.items()
+                    if name != "main"
+                },
             },
         )
     if readme.exists() and "<!-- headline:start -->" in readme.read_text():

@@ -106,11 +106,35 @@ def threads_markdown(results: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def total_time(results: Path) -> str:
-    """The wall time of every logged command, summed, and the machines they ran on."""
+def wall_times(results: Path) -> pd.DataFrame:
+    """Every logged command of the committed results (the superseded ones aside), with its wall time and device."""
     paths = sorted(results.glob("*/wall_times.csv")) + sorted(results.glob("*/*/wall_times.csv"))
     tables = [read_csv(p, ["command", "wall_minutes", "device"]) for p in paths if p.parent.name != "superseded"]
-    rows = pd.concat(tables) if tables else pd.DataFrame(columns=["wall_minutes", "device"])
+    return pd.concat(tables) if tables else pd.DataFrame(columns=["command", "wall_minutes", "device"])
+
+
+PATTERNS = {  # the commands that ran an experiment alone; `all` runs count in the total only
+    "main": r"mnist\.py(?!.*--experiment)(?!.*--preset (?:quick|smoke))(?!.*fp32)",
+    "quick": r"mnist\.py --preset quick(?!.*--experiment)(?!.*fp32)",
+    "cifar10": r"cifar10\.py",
+}
+
+
+def time_of(results: Path, experiment: str) -> str:
+    """E.g. "Wall time: 63.9 min over 2 commands (AMD EPYC, 2 threads)." for the commands that ran ``experiment``."""
+    rows = wall_times(results)
+    default = rf"^(?!.*--preset (?:quick|smoke)).*--experiment {experiment}(?: |$)"  # the paper preset's
+    picked = rows[rows.command.str.contains(PATTERNS.get(experiment, default))]
+    if picked.empty:
+        return "Wall time: not logged.\n\n"
+    devices = "; ".join(sorted({strip_simd(d) for d in picked.device}))
+    commands = f"{len(picked)} command{'s' * (len(picked) > 1)}"
+    return f"Wall time: {picked.wall_minutes.sum():.1f} min over {commands} ({devices}).\n\n"
+
+
+def total_time(results: Path) -> str:
+    """The wall time of every logged command, summed, and the machines they ran on."""
+    rows = wall_times(results)
     devices = "; ".join(sorted({strip_simd(d) for d in rows.device}))
     return f"{rows.wall_minutes.sum() / 60:.1f} hours of wall time over {len(rows)} commands, on {devices}.\n"
 

@@ -92,7 +92,8 @@ def glance(results: Results, preset: str) -> list[tuple[str, str, str]]:
     if set(MODELS) <= set(errors.columns) and len(errors.dropna()):
         errors = errors.dropna()
         gap = (errors.baseline - errors.distilled) / (errors.baseline - errors.teacher)
-        lines.append(("§3 gap to the teacher closed by distillation", "91 %", percentages(gap)))
+        mean = f" (mean {with_interval(100 * gap, 0, sign='', unit=' %')})" if len(gap) > 1 else ""
+        lines.append(("§3 gap to the teacher closed by distillation", "91 %", percentages(gap) + mean))
     return lines
 
 

@@ -103,7 +103,12 @@ def threads_markdown(results: Path) -> str:
     lines = [f"A teacher epoch (600 steps, fp32) on {'; '.join(sorted(set(rows.device)))}:\n"]
     lines += ["| threads and wait policy | load | s / epoch | × idle |", "|---|---|---:|---:|"]
     lines += [f"| {r.policy} | {r.load} | {r.epoch_seconds:.1f} | {r.times_idle:.2f}× |" for r in rows.itertuples()]
-    return "\n".join(lines) + "\n"
+    idle, loaded = rows[rows.load == "idle"], rows[rows.load != "idle"]
+    fastest, steadiest = idle.loc[idle.epoch_seconds.idxmin()], loaded.loc[loaded.times_idle.idxmin()]
+    return "\n".join(lines) + (
+        f"\n\nFastest when idle: {fastest.policy}; least slowed beside a busy process: {steadiest.policy} "
+        f"({steadiest.times_idle:.2f}× its idle time). One timed run per cell.\n"
+    )
 
 
 def wall_times(results: Path) -> pd.DataFrame:

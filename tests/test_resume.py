@@ -134,7 +134,7 @@ def test_an_unreadable_state_stops_the_script_in_one_sentence_and_a_kept_teacher
 
 
 @pytest.mark.slow
-def test_ctrl_c_says_where_in_one_line_exits_130_and_the_rerun_resumes(tmp_path, mnist_root):
+def test_ctrl_c_says_where_in_one_line_exits_130_and_leaves_the_state_to_resume_from(tmp_path, mnist_root):
     args = [sys.executable, str(REPO / "replicate" / "mnist.py"), "--preset", "smoke", "--device", "cpu"]
     args += ["--data-dir", str(mnist_root), "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache")]
     run = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -146,5 +146,4 @@ def test_ctrl_c_says_where_in_one_line_exits_130_and_the_rerun_resumes(tmp_path,
     assert run.returncode == 130
     (line,) = stderr.strip().splitlines()
     assert line.startswith("interrupted during teacher 1200-1200 seed 0, after epoch 1/2") and "same command" in line
-    resumed = subprocess.run(args, capture_output=True, text=True)
-    assert resumed.returncode == 0 and "resumed after epoch 1/2" in resumed.stdout
+    assert list((tmp_path / "cache").glob("teacher-*.pt"))  # its state, which a rerun resumes (tested above)

@@ -206,6 +206,7 @@ def time_test_suite(out: Path) -> int:
         "summary": summary,
         "wall_minutes": round(minutes, 2),
         "precision": precision,
+        "wait_policy": os.environ.get("OMP_WAIT_POLICY") or "OpenMP's default",
         "data": data,
         **provenance(torch.device("cpu")) | {"command": TEST_COMMAND},
     }

@@ -73,9 +73,13 @@ def fp32_markdown(results: Path, summary) -> str:
         return f"{fp32}\nTest suite: not timed yet.\n"
     devices = "; ".join(sorted(set(timed.device)))
     lines = [f"{fp32}\nREADME's test command (`benchmark.py --test-suite`) on {devices}:\n"]
-    lines += ["| precision | MNIST | outcome | wall time (min) | commit |", "|---|---|---|---:|---|"]
-    for r in timed.itertuples():
-        lines.append(f"| {r.precision} | {r.data} | {r.summary} | {r.wall_minutes:.1f} | {r.git_commit} |")
+    lines += [
+        "| precision | OpenMP wait policy | MNIST | outcome | wall time (min) | commit |",
+        "|---|---|---|---|---:|---|",
+    ]
+    policy = timed.get("wait_policy", pd.Series(index=timed.index, dtype=object)).fillna("not logged")
+    for r, waited in zip(timed.itertuples(), policy):
+        lines.append(f"| {r.precision} | {waited} | {r.data} | {r.summary} | {r.wall_minutes:.1f} | {r.git_commit} |")
     return "\n".join(lines) + "\n"
 
 

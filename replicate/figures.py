@@ -127,18 +127,19 @@ def compose(results: Results, study_rows, args) -> tuple[dict, dict, dict]:
     documents = {folder / "SUMMARY.md": "\n".join(sections)}  # path -> new text
     reproduce, readme = Path(args.reproduce), Path(args.readme)
     if reproduce.exists():
+        walls = machine.wall_times(folder)  # every command's wall time, read once for every block that shows it
         documents[reproduce] = replace_blocks(
             reproduce.read_text(),
             {
-                "reproduce-mnist": machine.time_of(folder, "main") + tables["main"],
-                "reproduce-quick": machine.time_of(folder, "quick") + headline.summary(results, "quick"),
+                "reproduce-mnist": machine.time_of(walls, "main") + tables["main"],
+                "reproduce-quick": machine.time_of(walls, "quick") + headline.summary(results, "quick"),
                 "reproduce-study": study_table,
-                "reproduce-wall-times": machine.wall_times_markdown(folder),
+                "reproduce-wall-times": machine.wall_times_markdown(walls),
                 "reproduce-no-command": machine.without_command(folder),
                 "reproduce-threads": machine.threads_markdown(folder),
-                "reproduce-total": machine.total_time(folder),
+                "reproduce-total": machine.total_time(walls),
                 **{
-                    f"reproduce-{name}": machine.time_of(folder, name) + table
+                    f"reproduce-{name}": machine.time_of(walls, name) + table
                     for name, table in tables.items()
                     if name != "main"
                 },

@@ -83,18 +83,14 @@ def fp32_markdown(results: Path, summary) -> str:
     return "\n".join(lines) + "\n"
 
 
-def wall_times_markdown(results: Path) -> str:
-    """Every logged invocation of the replicate/ scripts (superseded ones aside): command, device and precision
-    (where the row logged it), time."""
+def wall_times_markdown(walls: pd.DataFrame) -> str:
+    """Every logged invocation (``wall_times``): command, device and precision (where the row logged it), time."""
     lines = ["| `python replicate/…` | device | wall time (min) |", "|---|---|---:|"]
-    paths = sorted(results.glob("*/wall_times.csv")) + sorted(results.glob("*/*/wall_times.csv"))
-    for path in [p for p in paths if p.parent.name != "superseded"]:
-        table = read_csv(path, ["command", "wall_minutes", "device", "git_commit"])
-        precision = table.get("precision", pd.Series(index=table.index, dtype=object))
-        for r, p in zip(table.itertuples(), precision):
-            device = strip_simd(r.device if pd.isna(p) else f"{r.device}, {p}")
-            command = shown(r.command).removeprefix("python replicate/")  # the header says it once
-            lines.append(f"| `{command}` | {device} | {r.wall_minutes:.1f} |")  # commit: in the CSV
+    precision = walls.get("precision", pd.Series(index=walls.index, dtype=object))
+    for r, p in zip(walls.itertuples(), precision):
+        device = strip_simd(r.device if pd.isna(p) else f"{r.device}, {p}")
+        command = shown(r.command).removeprefix("python replicate/")  # the header says it once
+        lines.append(f"| `{command}` | {device} | {r.wall_minutes:.1f} |")  # commit: in the CSV
     return "\n".join(lines) + "\n"
 
 
@@ -118,8 +114,9 @@ def threads_markdown(results: Path) -> str:
 def wall_times(results: Path) -> pd.DataFrame:
     """Every logged command of the committed results (the superseded ones aside), with its wall time and device."""
     paths = sorted(results.glob("*/wall_times.csv")) + sorted(results.glob("*/*/wall_times.csv"))
-    tables = [read_csv(p, ["command", "wall_minutes", "device"]) for p in paths if p.parent.name != "superseded"]
-    return pd.concat(tables) if tables else pd.DataFrame(columns=["command", "wall_minutes", "device"])
+    columns = ["command", "wall_minutes", "device", "git_commit"]
+    tables = [read_csv(p, columns) for p in paths if p.parent.name != "superseded"]
+    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=columns)
 
 
 PATTERNS = {  # the commands that ran an experiment alone; `all` runs count in the total only
@@ -129,11 +126,11 @@ PATTERNS = {  # the commands that ran an experiment alone; `all` runs count in t
 }
 
 
-def time_of(results: Path, experiment: str) -> str:
-    """E.g. "Wall time: 63.9 min over 2 commands (AMD EPYC, 2 threads)." for the commands that ran ``experiment``."""
-    rows = wall_times(results)
+def time_of(walls: pd.DataFrame, experiment: str) -> str:
+    """E.g. "Wall time: 63.9 min over 2 commands (AMD EPYC, 2 threads)." for the commands of ``walls``
+    (``wall_times``) that ran ``experiment``."""
     default = rf"^(?!.*--preset (?:quick|smoke)).*--experiment {experiment}(?: |$)"  # the paper preset's
-    picked = rows[rows.command.str.contains(PATTERNS.get(experiment, default))]
+    picked = walls[walls.command.str.contains(PATTERNS.get(experiment, default))]
     if picked.empty:
         return "Wall time: not logged.\n\n"
     devices = "; ".join(sorted({strip_simd(d) for d in picked.device}))
@@ -141,11 +138,10 @@ def time_of(results: Path, experiment: str) -> str:
     return f"Wall time: {picked.wall_minutes.sum():.1f} min over {commands} ({devices}).\n\n"
 
 
-def total_time(results: Path) -> str:
-    """The wall time of every logged command, summed, and the machines they ran on."""
-    rows = wall_times(results)
-    devices = "; ".join(sorted({strip_simd(d) for d in rows.device}))
-    return f"{rows.wall_minutes.sum() / 60:.1f} hours of wall time over {len(rows)} commands, on {devices}.\n"
+def total_time(walls: pd.DataFrame) -> str:
+    """The wall time of every logged command (``wall_times``), summed, and the machines they ran on."""
+    devices = "; ".join(sorted({strip_simd(d) for d in walls.device}))
+    return f"{walls.wall_minutes.sum() / 60:.1f} hours of wall time over {len(walls)} commands, on {devices}.\n"
 
 
 def without_command(results: Path) -> str:

@@ -5,6 +5,7 @@ terminal too.
 """
 
 import csv
+import functools
 import io
 import math
 import re
@@ -63,11 +64,12 @@ class Results:
             folder=folder,
         )
 
-    @classmethod
-    def committed(cls) -> "Results | None":
+    @staticmethod
+    @functools.cache  # read once per process: `--experiment all` compares every experiment with them
+    def committed() -> "Results | None":
         """The rows committed with this repository (results/), to compare a run with; None where there are none."""
         try:
-            return cls.read(REPO_ROOT / "results")
+            return Results.read(REPO_ROOT / "results")
         except BadResults:
             return None
 

@@ -69,8 +69,9 @@ def first_hour(folder: Path, results: Results) -> str:
     on a named 2-core CPU."""
     lines = ["| step | command | what it tells you | our numbers: teacher, student alone, distilled | time (ours) |"]
     lines.append("|---|---|---|---|---|")
-    smoke = read_csv(folder / "mnist" / "smoke" / "wall_times.csv", ["wall_minutes", "device"])
-    took = f"{60 * smoke.wall_minutes.iloc[-1]:.0f} s on {smoke.device.iloc[-1]}" if smoke is not None else "not timed"
+    smoke = read_csv(folder / "mnist" / "smoke" / "wall_times.csv", ["wall_minutes", "device", "precision"])
+    last = smoke.iloc[-1] if smoke is not None else None
+    took = f"{60 * last.wall_minutes:.0f} s on {last.device}, {last.precision}" if last is not None else "not timed"
     lines.append(
         f"| 1. smoke | `python replicate/mnist.py --preset smoke` | the install works | none: 2 epochs on "
         f"2,000 images, numbers that mean nothing | {took} |"

@@ -126,6 +126,13 @@ PATTERNS = {  # the commands that ran an experiment alone; `all` runs count in t
 }
 
 
+def machines(walls: pd.DataFrame) -> str:
+    """E.g. "AMD EPYC, 2 threads, bf16; cpu (x86_64, 2 threads), precision not logged": where and in which number
+    format the commands ran."""
+    precision = walls.get("precision", pd.Series(index=walls.index, dtype=object)).fillna("precision not logged")
+    return "; ".join(sorted({f"{strip_simd(d)}, {p}" for d, p in zip(walls.device, precision)}))
+
+
 def time_of(walls: pd.DataFrame, experiment: str) -> str:
     """E.g. "Wall time: 63.9 min over 2 commands (AMD EPYC, 2 threads)." for the commands of ``walls``
     (``wall_times``) that ran ``experiment``."""
@@ -133,15 +140,13 @@ def time_of(walls: pd.DataFrame, experiment: str) -> str:
     picked = walls[walls.command.str.contains(PATTERNS.get(experiment, default))]
     if picked.empty:
         return "Wall time: not logged.\n\n"
-    devices = "; ".join(sorted({strip_simd(d) for d in picked.device}))
     commands = f"{len(picked)} command{'s' * (len(picked) > 1)}"
-    return f"Wall time: {picked.wall_minutes.sum():.1f} min over {commands} ({devices}).\n\n"
+    return f"Wall time: {picked.wall_minutes.sum():.1f} min over {commands} ({machines(picked)}).\n\n"
 
 
 def total_time(walls: pd.DataFrame) -> str:
     """The wall time of every logged command (``wall_times``), summed, and the machines they ran on."""
-    devices = "; ".join(sorted({strip_simd(d) for d in walls.device}))
-    return f"{walls.wall_minutes.sum() / 60:.1f} hours of wall time over {len(walls)} commands, on {devices}.\n"
+    return f"{walls.wall_minutes.sum() / 60:.1f} hours of wall time over {len(walls)} commands, on {machines(walls)}.\n"
 
 
 def without_command(results: Path) -> str:

@@ -68,6 +68,7 @@ def use_ensemble(run: Run, member_stage: ModelStage, temperature: float) -> tupl
     row = {"run_id": run_id, "experiment": run.experiment, "model": "ensemble"}
     row |= {"hidden": f"{MEMBERS} × {member_stage.columns()['hidden']}", "seed": run.seed, "preset": run.preset_name}
     row |= {"epochs": trained[0]["epochs"], "precision": trained[0]["precision"], "eval_split": name}
+    row |= {k: v for k, v in trained[0].items() if k in ("input_dropout", "hidden_dropout", "cfg_jitter", "cfg_max_norm")}
     row |= {f"{name}_nll": run.nll(predicted)}
     row |= {
         **run.scored(errors),
@@ -81,14 +82,14 @@ def use_ensemble(run: Run, member_stage: ModelStage, temperature: float) -> tupl
 
 
 def teach(run: Run, preset: MnistPreset) -> None:
-    use_ensemble(run, preset.study_start.alone, preset.temperature)
+    use_ensemble(run, preset.ensemble.member, preset.ensemble.temperature)
 
 
 def run_seed(run: Run, preset: MnistPreset) -> None:
-    """§4 for one seed: one net distilled from the run's ensemble at the preset's T. A diverging distilled net is
+    """§4 for one seed: one net distilled from the run's ensemble at the recipe's T. A diverging distilled net is
     logged as such: a result of its own."""
-    student = preset.study_start.distilled.with_train(lr=preset.ensemble_lr)
-    run.distill(student, preset.temperature, preset.hard_weight, log_divergence=True)
+    recipe = preset.ensemble
+    run.distill(recipe.distilled(), recipe.temperature, recipe.hard_weight, log_divergence=True)
 
 
 def ensemble_errors(results: Results, preset: str) -> dict[str, pd.Series]:

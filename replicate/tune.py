@@ -16,7 +16,7 @@ images only; the test set is never touched. Two sweeps:
     python replicate/tune.py --preset paper --soft-term logits
     # diagnostic, departs from §3: distil on the training images plus 9 jittered copies
     python replicate/tune.py --preset paper --jittered-copies 9
-    # §4: students distilled from an ensemble of 10 students alone instead of the teacher
+    # students distilled from an ensemble of 10 students alone (the first §4 arm; the lr of §5's source arm)
     python replicate/tune.py --preset paper --ensemble --lr 0.1 0.03 0.01 --epochs 50 \\
         --out results/mnist/ensemble_tuning
 
@@ -86,7 +86,7 @@ def main(argv=None) -> int:
         help="distil on the training images plus this many "
         "jittered copies, in as many SGD steps (a diagnostic that departs from §3; default 0)",
     )
-    add("--ensemble", action="store_true", help="students learn from an ensemble of 10 students alone (§4)")
+    add("--ensemble", action="store_true", help="students learn from an ensemble of 10 students alone")
     add(
         "--teacher-precision",
         choices=PRECISION_CHOICES,

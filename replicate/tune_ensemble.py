@@ -4,12 +4,15 @@ on a validation split (the last 10,000 training images; the test set is never to
     # the members: one ensemble of 10 per combination; each member's and the ensemble's errors and NLL
     python replicate/tune_ensemble.py --preset paper --jitter 0 2 --epochs 10 20 --out results/mnist/ensemble_validation
     # the distilled net, from the chosen ensemble (its members are kept and loaded)
-    python replicate/tune_ensemble.py --preset paper --jitter 0 --epochs 20 --temperature 2 5 20 --hard-weight 0.1 0.5
+    python replicate/tune_ensemble.py --preset paper --jitter 0 --epochs 20 --temperature 2 5 20 --hard-weight 0.1 0.5 \
+        --distilled-dropout yes no
 
 The members start from the preset's recipe (800-800, the teacher's dropout and max-norm); the distilled net has the
-members' architecture and training on the un-jittered images. Rows go to <out>/ensemble_validation.csv.
+members' architecture and training on the un-jittered images, with or without their dropout. Rows go to
+<out>/ensemble_validation.csv.
 """
 
+import dataclasses
 import itertools
 import sys
 from pathlib import Path
@@ -33,6 +36,12 @@ def main(argv=None) -> int:
     add("--epochs", type=int, nargs="+", help="members' epochs (default: the preset's)")
     add("--temperature", type=float, nargs="+", default=[], help="distil at these T (default: members only)")
     add("--hard-weight", type=float, nargs="+", help="hard-term weights of the distilled nets (default: the preset's)")
+    add(
+        "--distilled-dropout",
+        choices=["yes", "no"],
+        nargs="+",
+        help="whether the distilled net keeps the members' dropout (default: the preset's)",
+    )
     args = parser.parse_args(argv)
     preset = MNIST_PRESETS[args.preset]
     recipe = preset.ensemble
@@ -50,10 +59,11 @@ def main(argv=None) -> int:
         member = recipe.member.with_train(jitter=jitter, epochs=member_epochs, precision=args.precision)
         logits = use_ensemble(run, member, 1.0)
         ensemble_id = run.teacher_run_id
-        for T, w in itertools.product(args.temperature, args.hard_weight or [recipe.hard_weight]):
+        dropouts = [d == "yes" for d in args.distilled_dropout or []] or [recipe.distilled_dropout]
+        for T, w, dropout in itertools.product(args.temperature, args.hard_weight or [recipe.hard_weight], dropouts):
             run.teach_with(ensemble_id, *(ensemble_logits(z, T) for z in logits))
             columns = {"member_jitter": jitter, "member_epochs": member_epochs}
-            student = member.with_train(jitter=0)
+            student = dataclasses.replace(recipe, member=member, distilled_dropout=dropout).distilled()
             run.distill(student, T, w, columns=columns, log_divergence=True)  # a diverging setting is a result
     return 0
 

@@ -340,51 +340,69 @@ def test_the_headline_counts_one_teacher_per_seed_the_one_its_students_learnt_fr
     assert sorted(teachers.test_errors) == [74, 75]
 
 
-def test_a_diverged_ensemble_student_is_named_not_counted():
+def _ensemble_rows(distilled_errors, distilled_nll):
+    """Three ensembles of ten members: members 140 ± 10 errors (NLL 0.05 ± 0.01), ensembles 130 errors, 0.04 NLL."""
+    row = lambda model, seed, errors, nll: {
+        "experiment": "ensemble", "model": model, "seed": seed, "preset": "paper", "eval_split": "test",
+        "test_errors": errors, "test_nll": nll, "device": "cpu", "precision": "fp32"}  # fmt: skip
+    members = [row("baseline", s, 140 + 10 * (-1) ** s, 0.05 + 0.01 * (-1) ** s) for s in range(30)]
+    ensembles = [row("ensemble", s, 130, 0.04) for s in range(3)]
+    students = [row("distilled", s, e, n) for s, (e, n) in enumerate(zip(distilled_errors, distilled_nll))]
+    return pd.DataFrame([*members, *ensembles, *students]).assign(diverged_in_epoch=None)
+
+
+def test_the_ensembles_share_is_given_only_on_a_metric_whose_gain_exceeds_three_sd_of_one_member():
     from distill.experiments import ensemble
     from distill.reporting.tables import Results
 
-    def row(model, seed, errors, diverged=None):
-        return {"experiment": "ensemble", "model": model, "seed": seed, "preset": "paper", "eval_split": "test",
-                "test_errors": errors, "diverged_in_epoch": diverged, "device": "cpu"}  # fmt: skip
-
-    members = [row("baseline", s, 140) for s in range(20)]
-    runs = pd.DataFrame([*members, row("ensemble", 0, 130), row("ensemble", 1, 120), row("distilled", 0, 132),
-                         row("distilled", 1, float("nan"), diverged=1)])  # fmt: skip
-    table = ensemble.table(Results(runs.assign(precision="fp32")), "paper")
-    assert "| 132 (n=1); diverged (seed 1 in epoch 1) |" in table
-    assert "| distilled − its members' mean, paired | +1.9 | -8.0 (n=1, no interval) |" in table  # seed 0: 132 − 140
-    assert "undefined here" in table  # one ensemble with a distilled net: no noise estimate, no share
+    # errors: a gain of 10 against one member's sd of 10.5, under 3 sd; NLL: a gain of 0.01, also under 3 × 0.0105
+    runs = _ensemble_rows([132, 134, 136], [0.042, 0.044, 0.046])
+    table = ensemble.comparison_table(runs)
+    assert "| share of the gain kept | 86 % | undefined: the gain, 10.0, is under 3 sd of one member (10.5) |" in table
+    assert "| ensemble − its members' mean, paired | +2.2 | -10.0 ± 0.0 (95 % interval, n=3) |" in table
+    # members whose NLL varies 10× less: the NLL gain clears 3 sd, the share is the mean gain kept over the mean gain
+    runs.loc[runs.model == "baseline", "test_nll"] = 0.05 + 0.001 * (-1) ** runs.seed
+    share = ensemble.share_text(ensemble.scores(runs, "nll"), 4)
+    assert share.startswith("60 % [40, 80] (bootstrap 95 %, n=3)")  # kept 0.008, 0.006, 0.004 of 0.01
     figure = ensemble.plot(Results(runs), "paper")
-    dots = [len(collection.get_offsets()) for collection in figure.axes[0].collections]
-    assert dots == [10, 1, 1, 10, 1]  # per ensemble seed its members and ensemble; the one distilled net that ran
-    assert ensemble.plot(Results(runs), "quick").startswith("no run")
-    every_seed = ensemble.table(Results(runs[runs.test_errors != 132].assign(precision="fp32")), "paper")
-    assert (
-        "| diverged (seed 1 in epoch 1) |" in every_seed and "keeps: published 86 %, measured: none, the" in every_seed
-    )
+    assert len(figure.axes) == 2 * 3  # one panel per ensemble seed and metric
+    assert [len(c.get_offsets()) for c in figure.axes[0].collections] == [10, 1, 1]  # members, ensemble, distilled
 
 
-def test_the_ensemble_students_validation_table_keeps_members_cells_and_divergence_apart(tmp_path):
-    from distill.experiments.ensemble import tuning_table
+def test_a_diverged_ensemble_student_is_named_not_counted():
+    from distill.experiments import ensemble
+
+    runs = _ensemble_rows([132, float("nan"), 136], [0.042, float("nan"), 0.046])
+    runs.loc[(runs.model == "distilled") & (runs.seed == 1), "diverged_in_epoch"] = 1
+    table = ensemble.comparison_table(runs)
+    assert "| one net distilled from it | 60.8 | 134.0 ± 2.8 (n=2); diverged (seed 1 in epoch 1) |" in table
+    assert "| distilled − its members' mean, paired | +1.9 | -6.0 ± 25.4 (95 % interval, n=2) |" in table
+
+
+def test_the_ensembles_validation_table_gives_each_variants_gain_in_standard_errors(tmp_path):
+    from distill.experiments.ensemble import validation_table
     from distill.reporting.tables import Results
 
-    def row(model, seed, errors, member=None, lr=None):
-        return {"model": model, "seed": seed, "val_errors": errors, "member": member, "temperature": 20.0,
-                "hard_weight": 0.1, "cfg_lr": lr, "epochs": 50, "device": "cpu"}  # fmt: skip
+    def row(model, seed, errors, nll, jitter=0, **more):
+        return {"run_id": f"{model}{seed}{jitter}{more}", "model": model, "seed": seed, "val_errors": errors,
+                "val_nll": nll, "cfg_jitter": jitter, "epochs": 20, "device": "cpu", "precision": "fp32",
+                **more}  # fmt: skip
 
-    members = [row("baseline", s, 150 + s % 10, member=s % 10) for s in range(20)]
-    alone = row("baseline", 0, 190)  # a student alone of the sweep, not a member
-    students = [row("distilled", 0, float("nan"), lr=0.1), row("distilled", 1, float("nan"), lr=0.1),
-                row("distilled", 0, 148, lr=0.03), row("distilled", 1, 152, lr=0.03)]  # fmt: skip
-    folder = tmp_path / "mnist" / "ensemble_tuning"
+    members = [row("baseline", s, 150 + s % 2, 0.05 + 0.002 * (s % 2)) for s in range(10)]
+    students = [row("distilled", 0, 147, 0.045, temperature=T, hard_weight=0.1, member_jitter=0, member_epochs=20,
+                    input_dropout=0.2)
+                for T in (2.0, 5.0)]  # fmt: skip
+    folder = tmp_path / "mnist" / "ensemble_validation"
     folder.mkdir(parents=True)
-    rows = pd.DataFrame([*members, alone, row("ensemble", 0, 140), *students])
-    rows.to_csv(folder / "distillation_tuning.csv", index=False)
-    table = tuning_table(Results(runs=pd.DataFrame(), folder=tmp_path))
-    assert "| single nets (800-800 alone) | | | | | | 154.5 ± 2.9 (n=20) |" in table
-    assert "| distilled from it | 20 | 0.1 | 0.1 | 50 | diverged, diverged | diverged |" in table
-    assert "| distilled from it | 20 | 0.1 | 0.03 | 50 | 148, 152 | 150.0 ± 2.8 (n=2) |" in table
+    rows = pd.DataFrame([*members, row("ensemble", 0, 140, 0.046), *students])
+    rows.to_csv(folder / "ensemble_validation.csv", index=False)
+    table = validation_table(Results(runs=pd.DataFrame(), folder=tmp_path))
+    # gain 0.051 − 0.046 = 0.005 over the members' sd 0.00105, or its standard error 0.00105 / √10
+    assert "| 0 | 20 | 150.5 ± 0.5 (n=10) | 0.0510 ± 0.0011 | 140 (n=1) | 0.0460 | 15.0 | 4.7 |" in table
+    assert (
+        "| 0, 20 | members | 2 | 0.1 | 147 | 0.0450 |" in table
+        and "| 0, 20 | members | 5 | 0.1 | 147 | 0.0450 |" in table
+    )
 
 
 def test_the_transfer_table_keeps_every_published_number_and_the_offset_found_without_test_data():

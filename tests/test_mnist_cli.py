@@ -211,7 +211,11 @@ def test_every_experiment_runs_on_real_mnist_and_reuses_one_teacher(mnist_root, 
     *members, ensemble, distilled = by_experiment["ensemble"]
     assert [int(m["seed"]) for m in members] == list(range(10)) and {m["model"] for m in members} == {"baseline"}
     assert ensemble["model"] == "ensemble" and ensemble["members"] == "10" and distilled["model"] == "distilled"
-    assert float(distilled["cfg_lr"]) == SMOKE.ensemble_lr != float(members[0]["cfg_lr"])  # its own lr
+    # the distilled net: the members' architecture, regularisers and training, on un-jittered images
+    shared = ("input_dropout", "hidden_dropout", "cfg_max_norm", "cfg_lr", "epochs")
+    assert [distilled[k] for k in shared] == [members[0][k] for k in shared] and members[0]["cfg_max_norm"] != ""
+    assert distilled["cfg_jitter"] == "0" and float(distilled["temperature"]) == SMOKE.ensemble.temperature
+    assert float(ensemble["test_nll"]) < sum(float(m["test_nll"]) for m in members) / 10  # Jensen: log of a mean
     hard, soft, full = by_experiment["fewdata"]
     assert (hard["data_share"], soft["data_share"], full["data_share"]) == ("3%", "3%", "100%")
     assert hard["train_size"] == soft["train_size"] == "60" and full["train_size"] == "2000"  # 3 % of the smoke set

@@ -94,3 +94,28 @@ def test_the_ensemble_student_is_swept_on_validation_from_members_trained_once(
     assert tune.main(common + ["--ensemble", "--epochs", "1"]) == 0  # the members: loaded, not retrained
     assert capsys.readouterr().out.count("baseline seed") == 10
     assert len(read_rows(tmp_path / "distillation_tuning.csv")) == 16  # one new row: the new student
+
+
+@pytest.mark.slow
+def test_the_ensemble_recipe_is_chosen_on_validation_members_per_variant_then_the_distilled_net(
+    mnist_root, tmp_path, capsys
+):
+    tune = load_script("tune_ensemble")
+    common = ["--preset", "smoke", "--data-dir", str(mnist_root), "--out", str(tmp_path), "--device", "cpu"]
+    assert tune.main(common + ["--jitter", "0", "2", "--epochs", "1"]) == 0  # members only: no --temperature
+    rows = read_rows(tmp_path / "ensemble_validation.csv")
+    assert [r["model"] for r in rows] == (["baseline"] * 10 + ["ensemble"]) * 2
+    assert [r["cfg_jitter"] for r in rows[::11]] == ["0", "2"] and {r["eval_split"] for r in rows} == {"val"}
+    assert all(r["cfg_max_norm"] == "3.5" and r["input_dropout"] == "0.2" for r in rows)  # the teacher's regularisers
+    capsys.readouterr()
+    assert tune.main(common + ["--jitter", "2", "--epochs", "1", "--temperature", "2", "5"]) == 0
+    assert capsys.readouterr().out.count(": loaded from") == 10
+    t2, t5 = read_rows(tmp_path / "ensemble_validation.csv")[22:]  # the members were loaded, so not logged again
+    assert (t2["temperature"], t5["temperature"], t2["member_jitter"], t2["cfg_jitter"]) == ("2.0", "5.0", "2", "0")
+
+
+@pytest.mark.parametrize("flags", [["--jitter", "-1"], ["--epochs", "0"], ["--temperature", "0"]])
+def test_the_ensemble_recipe_sweep_refuses_impossible_values(flags, capsys):
+    with pytest.raises(SystemExit):
+        load_script("tune_ensemble").main(flags)
+    assert capsys.readouterr().err.startswith("tune_ensemble.py: error: --")

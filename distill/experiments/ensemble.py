@@ -2,11 +2,11 @@
 
 In the paper, 10 speech models with the baseline's architecture and training raised test frame accuracy from
 58.9 % (one model) to 61.1 % (their ensemble); one model distilled from the ensemble reached 60.8 %: it kept 86 %
-of the ensemble's gain. Here the members are 10 students alone (800-800, §3's student-alone recipe) from
-different seeds. The ensemble predicts with the arithmetic mean of their softmax outputs, as in §4, and its soft
-targets at T are the mean of their softmax outputs at T; one 800-800 net is distilled on them with §3's recipe
-but lr 0.03 (the preset's ``ensemble_lr``), chosen on validation. The members are kept like teachers
-(Run.fit_cached); tune.py --ensemble uses the same ensemble to choose the distilled net's settings on validation.
+of the ensemble's gain. No speech model fits its 700M frames; here the members are 800-800 nets with the teacher's
+dropout and max-norm (presets.EnsembleRecipe), so that they too do not memorise their training images and their soft
+targets carry something beyond the labels. The ensemble predicts with the arithmetic mean of their softmax outputs,
+as in §4; its soft targets at T are the mean of their softmax outputs at T. One net of the members' architecture and
+training is distilled on them. Every choice was made on validation (replicate/tune_ensemble.py).
 
 Probabilities, not logits, are averaged at T: that is the ensemble's own prediction, softened. Written as the
 logits v = T·log(mean_k softmax(z_k / T)), for which softmax(v / T) is exactly that mean, they feed the same loss.
@@ -25,16 +25,15 @@ from distill.lab.results import provenance
 from distill.lab.run import Run
 from distill.reporting.plots import BLUE, ORANGE, plt
 from distill.reporting.tables import (
-    T_975,
     Results,
+    bootstrap_ratio,
     devices_of,
+    diverged_note,
     errors_or_diverged,
     kept_share,
     mean_sd,
-    percentages,
     preset_note,
     read_csv,
-    share_sentence,
     standard_error,
     with_interval,
 )
@@ -42,6 +41,8 @@ from distill.reporting.tables import (
 MEMBERS = 10
 PUBLISHED_ACCURACY = {"single": 58.9, "ensemble": 61.1, "distilled": 60.8}  # Table 1, test frame accuracy (%)
 PUBLISHED_KEPT = kept_share(*PUBLISHED_ACCURACY.values())  # 86 % of the ensemble's gain
+MODELS = ("baseline", "ensemble", "distilled")  # a member is the paper's "baseline": one net on the labels
+METRICS = {"errors": 1, "nll": 4}  # the metrics of the evaluated split, and the digits they are shown with
 
 
 def ensemble_logits(member_logits: list[torch.Tensor], temperature: float) -> torch.Tensor:
@@ -64,17 +65,12 @@ def use_ensemble(run: Run, member_stage: ModelStage, temperature: float) -> tupl
     predicted = ensemble_logits(logits[1], 1.0)
     errors = count_errors(predicted, run.eval_split.labels)
     run_id = hashlib.sha256("".join(r["run_id"] for r in trained).encode()).hexdigest()[:12]
-    name = run.eval_name
-    row = {"run_id": run_id, "experiment": run.experiment, "model": "ensemble"}
-    row |= {"hidden": f"{MEMBERS} × {member_stage.columns()['hidden']}", "seed": run.seed, "preset": run.preset_name}
-    row |= {"epochs": trained[0]["epochs"], "precision": trained[0]["precision"], "eval_split": name}
-    row |= {k: v for k, v in trained[0].items() if k in ("input_dropout", "hidden_dropout", "cfg_jitter", "cfg_max_norm")}
-    row |= {f"{name}_nll": run.nll(predicted)}
-    row |= {
-        **run.scored(errors),
-        "members": MEMBERS,
-        "train_seconds": round(sum(r["train_seconds"] for r in trained), 1),
-    }
+    name, first = run.eval_name, trained[0]
+    copied = ("epochs", "precision", "input_dropout", "hidden_dropout", "cfg_jitter", "cfg_max_norm")
+    row = {"run_id": run_id, "experiment": run.experiment, "model": "ensemble", "seed": run.seed}
+    row |= {"preset": run.preset_name, "hidden": f"{MEMBERS} × {first['hidden']}", "eval_split": name}
+    row |= {**{k: first[k] for k in copied}, **run.scored(errors), f"{name}_nll": run.nll(predicted)}
+    row |= {"members": MEMBERS, "train_seconds": round(sum(r["train_seconds"] for r in trained), 1)}
     run.log({**row, **provenance(run.eval_split.images.device)})
     print(f"ensemble of {MEMBERS} seed {run.seed}: {name} errors {errors}", flush=True)
     run.teach_with(run_id, *(ensemble_logits(z, temperature) for z in logits))
@@ -92,153 +88,203 @@ def run_seed(run: Run, preset: MnistPreset) -> None:
     run.distill(recipe.distilled(), recipe.temperature, recipe.hard_weight, log_divergence=True)
 
 
-def ensemble_errors(results: Results, preset: str) -> dict[str, pd.Series]:
-    """Test errors of the single nets (every member), the ensembles and the nets distilled from them, each indexed
-    by its ensemble's seed."""
-    rows = results.rows("ensemble", preset)
+def scores(rows: pd.DataFrame, metric: str) -> dict[str, pd.Series]:
+    """``metric`` ("errors" or "nll", on the evaluated split) of the members, the ensembles and the nets distilled
+    from them, each indexed by its ensemble's seed (a member's seed is 10 × that + k). A diverged distilled net has
+    no score and is left out here; the table names it."""
     rows = rows.assign(ensemble_seed=rows.seed.where(rows.model != "baseline", rows.seed // MEMBERS))
-    return {  # a diverged distilled net (no errors) is left out here and named in the table
-        m: rows[rows.model == m].set_index("ensemble_seed").test_errors.dropna()
-        for m in ("baseline", "ensemble", "distilled")
-    }
+    column = f"{rows.eval_split.iloc[0]}_{metric}" if len(rows) else metric
+    values = rows[column] if column in rows else pd.Series(math.nan, rows.index)
+    return {m: values[rows.model == m].set_axis(rows.ensemble_seed[rows.model == m]).dropna() for m in MODELS}
 
 
-def kept(errors: dict[str, pd.Series]) -> pd.Series:
-    """Per ensemble seed, the share of the ensemble's gain over its mean single net that the distilled net keeps."""
-    singles = errors["baseline"].groupby(level=0).mean()
-    return pd.Series(kept_share(singles, errors["ensemble"], errors["distilled"])).dropna()
+def paired(score: dict[str, pd.Series]) -> dict[str, pd.Series]:
+    """Per ensemble seed, the ensemble's and the distilled net's score less the mean of its members (negative: better
+    than one net)."""
+    members = score["baseline"].groupby(level=0).mean()
+    return {model: (score[model] - members).dropna() for model in ("ensemble", "distilled")}
 
 
-def paired(errors: dict[str, pd.Series]) -> dict[str, pd.Series]:
-    """Per ensemble seed, the ensemble's and the distilled net's errors less the mean of its members (negative: fewer
-    errors than one net)."""
-    members = errors["baseline"].groupby(level=0).mean()
-    return {model: (errors[model] - members).dropna() for model in ("ensemble", "distilled")}
+def member_sd(score: dict[str, pd.Series]) -> float:
+    """The standard deviation of one member, pooled over the ensembles (each ensemble's members around its mean)."""
+    return float(math.sqrt(score["baseline"].groupby(level=0).var().mean()))
 
 
-def share_defined(differences: dict[str, pd.Series]) -> bool:
-    """A share of the ensemble's gain is reported only where that gain exceeds three standard errors of it and its
-    95 % interval excludes zero: a ratio whose denominator is within noise is itself noise."""
-    gain = -differences["ensemble"]
-    return len(gain) > 1 and gain.mean() > max(3, T_975[min(len(gain), len(T_975)) - 1]) * standard_error(gain)
+def share_defined(score: dict[str, pd.Series]) -> bool:
+    """A share of the ensemble's gain is reported only where that gain exceeds three standard deviations of one
+    member, over at least two ensembles: a ratio whose denominator is within one net's noise is itself noise."""
+    gain = -paired(score)["ensemble"]
+    return len(gain) > 1 and gain.mean() > 3 * member_sd(score)
 
 
-def share_or_why_not(errors: dict[str, pd.Series], missing: str) -> str:
-    differences = paired(errors)
-    what = "Share of the ensemble's gain over a single net that distillation keeps"
-    if share_defined(differences) or not len(differences["distilled"]):
-        return share_sentence(what, PUBLISHED_KEPT, kept(errors), missing)
-    gain = -differences["ensemble"]
-    return (
-        f"\n{what}: published {100 * PUBLISHED_KEPT:.0f} %; undefined here: the ensemble's gain over its members, "
-        f"{with_interval(gain)} errors, is not clear of noise (above three standard errors, its interval above "
-        "zero), so a ratio over it would measure noise. The paired differences above are the result.\n"
-    )
+def share_text(score: dict[str, pd.Series], digits: int) -> str:
+    """E.g. "82 % [70, 95] (bootstrap 95 %, n=3)", or why there is no share on this metric."""
+    gain, sd = -paired(score)["ensemble"], member_sd(score)
+    if not len(paired(score)["distilled"]):
+        return "not run"
+    if not share_defined(score):
+        return f"undefined: the gain, {gain.mean():.{digits}f}, is under 3 sd of one member ({sd:.{digits}f})"
+    differences = pd.DataFrame(paired(score)).dropna()  # resampled whole: members, ensemble, distilled net together
+    share, low, high = bootstrap_ratio(differences.distilled, differences.ensemble)
+    return f"{100 * share:.0f} % [{100 * low:.0f}, {100 * high:.0f}] (bootstrap 95 %, n={len(gain)})"
 
 
-def diverged_note(rows: pd.DataFrame) -> str:
-    """E.g. "diverged (seed 1 in epoch 1)" for the rows whose training diverged; "" if none did."""
-    if "diverged_in_epoch" not in rows:
-        return ""
-    diverged = rows[rows.diverged_in_epoch.notna()]
-    pairs = [f"seed {seed} in epoch {epoch:.0f}" for seed, epoch in zip(diverged.seed, diverged.diverged_in_epoch)]
-    return f"diverged ({', '.join(pairs)})" if pairs else ""
+def comparison_table(rows: pd.DataFrame) -> str:
+    """Table 1's rows against ours on both metrics: mean ± sd, the paired differences and the share kept."""
+    published, diverged = PUBLISHED_ACCURACY, diverged_note(rows)
+    gain = lambda model: f"+{published[model] - published['single']:.1f}"
+    difference = lambda model: lambda s, d: with_interval(paired(s)[model], d)
+    entries = [
+        ("one member", published["single"], lambda s, d: mean_sd(s["baseline"], d)),
+        (f"ensemble of {MEMBERS}", published["ensemble"], lambda s, d: mean_sd(s["ensemble"], d)),
+        (
+            "one net distilled from it",
+            published["distilled"],
+            lambda s, d: "; ".join(filter(None, [mean_sd(s["distilled"], d), diverged])),
+        ),
+        ("ensemble − its members' mean, paired", gain("ensemble"), difference("ensemble")),
+        ("distilled − its members' mean, paired", gain("distilled"), difference("distilled")),
+        ("share of the gain kept", f"{100 * PUBLISHED_KEPT:.0f} %", share_text),
+    ]
+    by_metric = {metric: scores(rows, metric) for metric in METRICS}
+    lines = ["| model | published (accuracy %) | errors | NLL |", "|---|---:|---:|---:|"] + [
+        f"| {label} | {paper} | " + " | ".join(cell(by_metric[m], d) for m, d in METRICS.items()) + " |"
+        for label, paper, cell in entries
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def per_seed_table(rows: pd.DataFrame) -> str:
+    """Per ensemble seed: its members' mean ± sd, the ensemble and the distilled net, on both metrics."""
+    lines = ["| ensemble seed | metric | members | ensemble | distilled |", "|---:|---|---:|---:|---:|"]
+    for metric, digits in METRICS.items():
+        score = scores(rows, metric)
+        for seed in sorted(score["ensemble"].index):
+            single = lambda m: f"{score[m][seed]:.{digits - (metric == 'errors')}f}" if seed in score[m] else "–"
+            members = mean_sd(score["baseline"].loc[[seed]], digits, count=False)
+            lines.append(f"| {seed} | {metric} | {members} | {single('ensemble')} | {single('distilled')} |")
+    return "\n".join(lines) + "\n"
 
 
 def table(results: Results, preset: str) -> str:
-    """Table 1: single nets, their ensemble, the net distilled from it, the share of the gain kept; and the
-    distilled net's settings, chosen on validation (tune.py --ensemble)."""
+    """Table 1 on MNIST, per seed, and the evidence behind the recipe: the validation sweep and the superseded arm."""
     rows = results.rows("ensemble", preset)
     if rows.empty:
         return "Ensemble: not run.\n"
-    errors, diverged = ensemble_errors(results, preset), diverged_note(rows)
-    trained = mean_sd(errors["distilled"]) if len(errors["distilled"]) else ""
-    distilled = "; ".join(filter(None, [trained, diverged])) or "not run"
-    missing = "none, the distilled net diverged" if diverged and not trained else "not run"
-    differences = paired(errors)
-    ensemble_gain = PUBLISHED_ACCURACY["ensemble"] - PUBLISHED_ACCURACY["single"]  # points of accuracy: up is better
-    distilled_gain = PUBLISHED_ACCURACY["distilled"] - PUBLISHED_ACCURACY["single"]
-    text = "\n".join(
-        [
-            f"`{preset}` preset; {devices_of(rows)}. Published: Table 1, speech test frame accuracy (%); "
-            "measured: MNIST test errors, mean ± sd.\n",
-            "| model | published | measured |",
-            "|---|---:|---:|",
-            f"| single net (800-800 alone) | {PUBLISHED_ACCURACY['single']} | {mean_sd(errors['baseline'])} nets |",
-            f"| ensemble of {MEMBERS} | {PUBLISHED_ACCURACY['ensemble']} | {mean_sd(errors['ensemble'])} |",
-            f"| one net distilled from it | {PUBLISHED_ACCURACY['distilled']} | {distilled} |",
-            *(
-                f"| {model} − its members' mean, paired | +{gain:.1f} | {with_interval(differences[model])} |"
-                for model, gain in (("ensemble", ensemble_gain), ("distilled", distilled_gain))
-            ),
-            share_or_why_not(errors, missing),
-        ]
+    text = (
+        f"`{preset}` preset; {devices_of(rows)}. Published: Table 1, speech test frame accuracy (%); measured: MNIST "
+        "test errors and test NLL (cross-entropy at T = 1, nats per image), mean ± sd. A share is given only on a "
+        "metric where the ensemble's gain exceeds three standard deviations of one member.\n\n"
+        + comparison_table(rows)
+        + "\n"
+        + per_seed_table(rows)
     )
     if results.folder is None:  # a script's own rows
         return text
-    return f"{text}\nThe distilled net's settings, chosen on validation (`replicate/tune.py --ensemble`):\n\n" + (
-        tuning_table(results)
+    return f"{text}\n{unregularised_arm(results, preset)}\n{validation_table(results)}"
+
+
+def unregularised_arm(results: Results, preset: str) -> str:
+    """The superseded arm: members trained on the labels alone, without dropout, max-norm or jitter."""
+    old = results.superseded
+    rows = old[(old.experiment == "ensemble") & (old.preset == preset)] if old is not None else old
+    if rows is None or rows.empty:
+        return ""
+    score = scores(rows, "errors")
+    differences = paired(score)
+    return (
+        "An earlier arm, kept in `results/mnist/superseded/` unedited: members without dropout, max-norm or jitter "
+        f"(800-800 students alone), which fit their training images almost exactly ({devices_of(rows)}). Test errors: "
+        f"one member {mean_sd(score['baseline'])}, ensemble {mean_sd(score['ensemble'])}; ensemble − members "
+        f"{with_interval(differences['ensemble'])}, distilled − members {with_interval(differences['distilled'])}: "
+        f"a gain under 3 sd of one member ({member_sd(score):.1f}), so no share. Their soft targets on the "
+        "training images carry little beyond the labels.\n"
     )
 
 
-def tuning_table(results: Results) -> str:
-    """Validation errors of the single nets, of their ensembles, and of each setting of the net distilled from them."""
-    path = results.folder / "mnist" / "ensemble_tuning" / "distillation_tuning.csv" if results.folder else None
-    columns = ["model", "seed", "val_errors", "device", "temperature", "hard_weight", "cfg_lr", "epochs"]
-    rows = read_csv(path, columns) if path else None
+def validation_table(results: Results) -> str:
+    """The recipe's choices on validation: each variant of the members, then each setting of the distilled net."""
+    path = results.folder / "mnist" / "ensemble_validation" / "ensemble_validation.csv" if results.folder else None
+    rows = read_csv(path, ["model", "seed", "val_errors", "val_nll", "cfg_jitter", "epochs"]) if path else None
     if rows is None or rows.empty:
-        return "Ensemble student on validation: not run.\n"
-    rows = rows.sort_values("seed")
-    members = rows[(rows.model == "baseline") & rows.member.notna()] if "member" in rows else rows.iloc[:0]
-    ensembles = rows[rows.model == "ensemble"].val_errors
+        return "Ensemble recipe on validation: not run.\n"
     lines = [
-        f"Validation errors (last 10,000 training images); {'; '.join(sorted(set(rows.device)))}.\n",
-        "| model | T | hard weight | lr | epochs | validation errors per ensemble seed | mean |",
-        "|---|---:|---:|---:|---:|---|---:|",
-        f"| single nets (800-800 alone) | | | | | | {mean_sd(members.val_errors)} |",
-        f"| ensemble of {MEMBERS} | | | | | {errors_or_diverged(ensembles)} | {mean_sd(ensembles)} |",
+        f"How the recipe was chosen, on validation (last 10,000 training images; {devices_of(rows)}): the members' "
+        "shortest schedule whose NLL gain exceeds 3 sd of one member, and at it the jitter of the larger gain in "
+        "standard errors; then the distilled net's T and hard weight of lowest NLL.\n",
+        "| members' jitter | epochs | one member: errors | NLL | ensemble: errors | NLL | NLL gain / s.e. | / sd |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    students = rows[rows.model == "distilled"]
-    for (T, w, lr, epochs), cell in students.groupby(["temperature", "hard_weight", "cfg_lr", "epochs"]):
-        errors = cell.val_errors
-        mean = "diverged" if errors.isna().all() else mean_sd(errors.dropna())
+    for (jitter, epochs), cell in rows[rows.model != "distilled"].groupby(["cfg_jitter", "epochs"]):
+        members, ensemble = cell[cell.model == "baseline"], cell[cell.model == "ensemble"]
+        if ensemble.empty:  # a sweep stopped before its tenth member
+            lines.append(f"| {jitter} | {epochs} | {mean_sd(members.val_errors)}, stopped | | | | | |")
+            continue
+        gain = members.val_nll.mean() - ensemble.val_nll.mean()
+        sd = members.val_nll.std()
         lines.append(
-            f"| distilled from it | {T:g} | {w:g} | {lr:g} | {epochs} | {errors_or_diverged(errors)} | {mean} |"
+            f"| {jitter} | {epochs} | {mean_sd(members.val_errors)} | {mean_sd(members.val_nll, 4, False)} | "
+            f"{mean_sd(ensemble.val_errors)} | {mean_sd(ensemble.val_nll, 4, False)} | "
+            f"{gain / standard_error(members.val_nll):.1f} | {gain / sd:.1f} |"
+        )
+    students = rows[rows.model == "distilled"]
+    if students.empty:
+        return "\n".join(lines) + "\n"
+    lines += [
+        "",
+        "| members' jitter, epochs | dropout | T | hard weight | distilled: errors | NLL |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    settings = ["member_jitter", "member_epochs", "input_dropout", "temperature", "hard_weight"]
+    for (jitter, epochs, dropout, T, w), cell in students.groupby(settings):
+        lines.append(
+            f"| {jitter:.0f}, {epochs:.0f} | {'members' if dropout else 'none'} | {T:g} | {w:g} | "
+            f"{errors_or_diverged(cell.val_errors)} | {mean_sd(cell.val_nll.dropna(), 4, False)} |"
         )
     return "\n".join(lines) + "\n"
 
 
 def glance(results: Results, preset: str) -> list[tuple[str, str, str]]:
-    errors = ensemble_errors(results, preset)
-    differences, shares = paired(errors), kept(errors)
-    measured = f"{percentages(shares)}{preset_note(preset)}" if len(shares) else "not run"
-    if len(shares) and not share_defined(differences):
-        measured = (
-            f"undefined, the ensemble's gain being within noise; ensemble − members "
-            f"{with_interval(differences['ensemble'])}, distilled − members {with_interval(differences['distilled'])} "
-            f"errors{preset_note(preset)}"
+    rows = results.rows("ensemble", preset)
+    measured = (
+        "; ".join(f"{metric}: {share_text(scores(rows, metric), digits)}" for metric, digits in METRICS.items())
+        if len(rows)
+        else "not run"
+    )
+    return [
+        (
+            "§4 ensemble → one net: share of its gain kept",
+            f"{100 * PUBLISHED_KEPT:.0f} %",
+            measured + preset_note(preset),
         )
-    return [("§4 ensemble → one net: share of its gain kept", f"{100 * PUBLISHED_KEPT:.0f} %", measured)]
+    ]
 
 
 def plot(results: Results, preset: str) -> plt.Figure | str:
-    """Per ensemble seed: its ten members, their mean, the ensemble and the net distilled from it."""
-    errors = ensemble_errors(results, preset)
-    if errors["ensemble"].empty:
+    """One panel per ensemble seed and metric: its ten members, their mean, the ensemble and the net distilled
+    from it; the paper's three numbers in the title."""
+    rows = results.rows("ensemble", preset)
+    if rows.empty:
         return "no run of --experiment ensemble logged"
-    fig, ax = plt.subplots(figsize=(6.4, 3.4))
-    seeds = sorted(errors["ensemble"].index)
-    for x, seed in enumerate(seeds):
-        members = errors["baseline"].loc[[seed]]
-        first = lambda label: label if x == 0 else None
-        ax.scatter([x - 0.2] * len(members), members, color="grey", s=10, label=first("members"))
-        ax.plot([x - 0.32, x - 0.08], [members.mean()] * 2, color="black", lw=1.5, label=first("members' mean"))
-        ax.scatter(x, errors["ensemble"][seed], color=BLUE, marker="s", label=first("ensemble"))
-        if seed in errors["distilled"]:
-            ax.scatter(x + 0.2, errors["distilled"][seed], color=ORANGE, marker="D", label=first("distilled from it"))
-    ax.set_xticks(range(len(seeds)), [f"ensemble seed {s}" for s in seeds])
-    ax.set(ylabel="MNIST test errors", title=f"§4 on MNIST: ten students alone, their ensemble, one net ({preset})")
-    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))  # beside the axes: it covers no dot
+    seeds = sorted(scores(rows, "errors")["ensemble"].index)
+    fig, axes = plt.subplots(len(METRICS), len(seeds), figsize=(2.6 * len(seeds) + 1.6, 5.2), squeeze=False)
+    for row_axes, metric in zip(axes, METRICS):
+        score = scores(rows, metric)
+        for ax, seed in zip(row_axes, seeds):
+            members = score["baseline"].loc[[seed]] if seed in score["baseline"] else pd.Series(dtype=float)
+            ax.scatter([0] * len(members), members, color="grey", s=10, label="members")
+            ax.plot([-0.15, 0.15], [members.mean()] * 2, color="black", lw=1.5, label="members' mean")
+            ax.scatter(1, score["ensemble"][seed], color=BLUE, marker="s", label="ensemble")
+            if seed in score["distilled"]:
+                ax.scatter(2, score["distilled"][seed], color=ORANGE, marker="D", label="distilled from it")
+            ax.set_xticks([0, 1, 2], ["members", "ensemble", "distilled"], fontsize=7)
+            ax.set_xlim(-0.5, 2.5)
+            ax.set_title(f"ensemble seed {seed}", fontsize=8)
+        row_axes[0].set_ylabel(f"MNIST test {'errors' if metric == 'errors' else 'NLL (nats)'}")
+    axes[0][-1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))  # beside the axes: it covers no dot
+    paper = ", ".join(f"{k} {v}" for k, v in PUBLISHED_ACCURACY.items())
+    fig.suptitle(f"§4 on MNIST ({preset}); the paper's speech frame accuracy: {paper} %", fontsize=9)
+    fig.tight_layout()
     return fig
 
 

@@ -57,8 +57,8 @@ def teach_from_full_data_net(run: Run, preset: MnistPreset) -> None:
 
 def run_seed(run: Run, preset: MnistPreset, source_alone: bool = False) -> None:
     """The student on 3 %: hard, then soft; then on 100 %, hard, unless ``source_alone``: the soft targets come from
-    that very net, trained alone. Its targets are sharp, as §4's members' are: the soft student then learns at the
-    preset's ``ensemble_lr`` (at lr 0.1 its loss became nan), and a diverged student is logged as a result."""
+    that very net, trained alone. Its targets are sharp: the soft student then learns at the preset's
+    ``sharp_targets_lr`` (at lr 0.1 its loss became nan), and a diverged student is logged as a result."""
     alone, distilled, temperature = preset.study_start.alone, preset.study_start.distilled, preset.temperature
     index = balanced_subset(run.train_split.labels, SHARE, run.seed).to(run.train_split.labels.device)
     few, v = run.train_split.subset(index), run.teacher_logits[0][index]
@@ -67,7 +67,7 @@ def run_seed(run: Run, preset: MnistPreset, source_alone: bool = False) -> None:
     budget = {"epochs": max(1, round(steps / (len(few) // batch_size))), "batch_size": batch_size}
     on_few = {"columns": {"data_share": f"{100 * SHARE:g}%"}, "transfer": (few, v), "log_train_errors": True}
     run.fit("baseline", alone.with_train(**budget), run.label_loss(few), kl_temperature=temperature, **on_few)
-    soft = distilled.with_train(**budget, **({"lr": preset.ensemble_lr} if source_alone else {}))
+    soft = distilled.with_train(**budget, **({"lr": preset.sharp_targets_lr} if source_alone else {}))
     run.distill(soft, temperature, preset.hard_weight, log_divergence=source_alone, **on_few)
     if not source_alone:
         run.fit("baseline", alone, run.label_loss(), FULL_DATA, kl_temperature=temperature)

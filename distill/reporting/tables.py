@@ -13,6 +13,7 @@ from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
 
 import pandas as pd
+import torch
 
 from distill.core.train import TrainConfig
 from distill.lab.results import REPO_ROOT
@@ -197,6 +198,24 @@ def standard_error(values: pd.Series) -> float:
 def kept_share(alone: float, better: float, distilled: float) -> float:
     """The share of better's gain over alone that distilled keeps: 1 when it matches better, 0 when it matches alone."""
     return (distilled - alone) / (better - alone)
+
+
+def diverged_note(rows: pd.DataFrame) -> str:
+    """E.g. "diverged (seed 1 in epoch 1)" for the rows whose training diverged; "" if none did."""
+    if "diverged_in_epoch" not in rows:
+        return ""
+    diverged = rows[rows.diverged_in_epoch.notna()]
+    pairs = [f"seed {seed} in epoch {epoch:.0f}" for seed, epoch in zip(diverged.seed, diverged.diverged_in_epoch)]
+    return f"diverged ({', '.join(pairs)})" if pairs else ""
+
+
+def bootstrap_ratio(numerator: pd.Series, denominator: pd.Series, draws: int = 10_000) -> tuple[float, float, float]:
+    """mean(numerator) / mean(denominator) over paired seeds, and its 95 % bootstrap interval: the seeds resampled
+    with replacement, the same draws every time."""
+    ratio = lambda picked: numerator.iloc[picked].mean() / denominator.iloc[picked].mean()
+    picks = torch.randint(len(numerator), (draws, len(numerator)), generator=torch.Generator().manual_seed(0))
+    ratios = pd.Series([ratio(p.numpy()) for p in picks])
+    return ratio(range(len(numerator))), ratios.quantile(0.025), ratios.quantile(0.975)
 
 
 def percentages(shares: pd.Series) -> str:

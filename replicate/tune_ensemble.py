@@ -35,7 +35,12 @@ def main(argv=None) -> int:
     add("--jitter", type=int, nargs="+", help="members' jitter in pixels (default: the preset's)")
     add("--epochs", type=int, nargs="+", help="members' epochs (default: the preset's)")
     add("--temperature", type=float, nargs="+", default=[], help="distil at these T (default: members only)")
-    add("--hard-weight", type=float, nargs="+", help="hard-term weights of the distilled nets (default: the preset's)")
+    add(
+        "--hard-weight",
+        type=float,
+        nargs="+",
+        help="hard-term weights of the distilled nets, < 0: the labels alone (default: the preset's)",
+    )
     add(
         "--distilled-dropout",
         choices=["yes", "no"],
@@ -47,6 +52,8 @@ def main(argv=None) -> int:
     recipe = preset.ensemble
     if min(args.jitter or [0]) < 0 or min(args.epochs or [1]) < 1:
         parser.error("--jitter must be >= 0 and --epochs >= 1")
+    if not all(w <= 1 for w in args.hard_weight or []):
+        parser.error(f"--hard-weight values must be at most 1 (or < 0 for labels only), got {args.hard_weight}")
     if not all(0 < t < 1e6 for t in args.temperature):
         parser.error(f"--temperature values must be > 0 and finite, got {args.temperature}")
     data = setup(args)
@@ -64,6 +71,9 @@ def main(argv=None) -> int:
             run.teach_with(ensemble_id, *(ensemble_logits(z, T) for z in logits))
             columns = {"member_jitter": jitter, "member_epochs": member_epochs}
             student = dataclasses.replace(recipe, member=member, distilled_dropout=dropout).distilled()
+            if w < 0:  # the control: the distilled net's architecture and training, on the labels alone
+                run.fit("baseline", student, run.label_loss(), columns)
+                continue
             run.distill(student, T, w, columns=columns, log_divergence=True)  # a diverging setting is a result
     return 0
 

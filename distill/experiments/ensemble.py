@@ -215,7 +215,9 @@ def validation_table(results: Results) -> str:
         "| members' jitter | epochs | one member: errors | NLL | ensemble: errors | NLL | NLL gain / s.e. | / sd |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for (jitter, epochs), cell in rows[rows.model != "distilled"].groupby(["cfg_jitter", "epochs"]):
+    # a control: the distilled net's architecture and training on the labels alone, logged with its members' settings
+    control = (rows.model == "baseline") & rows.get("member_jitter", pd.Series(index=rows.index)).notna()
+    for (jitter, epochs), cell in rows[(rows.model != "distilled") & ~control].groupby(["cfg_jitter", "epochs"]):
         members, ensemble = cell[cell.model == "baseline"], cell[cell.model == "ensemble"]
         if ensemble.empty:  # a sweep stopped before its tenth member
             lines.append(f"| {jitter} | {epochs} | {mean_sd(members.val_errors)}, stopped | | | | | |")
@@ -227,7 +229,7 @@ def validation_table(results: Results) -> str:
             f"{mean_sd(ensemble.val_errors)} | {mean_sd(ensemble.val_nll, 4, False)} | "
             f"{gain / standard_error(members.val_nll):.1f} | {gain / sd:.1f} |"
         )
-    students = rows[rows.model == "distilled"]
+    students = rows[(rows.model == "distilled") | control].fillna({"temperature": 0, "hard_weight": -1})
     if students.empty:
         return "\n".join(lines) + "\n"
     lines += [
@@ -238,7 +240,8 @@ def validation_table(results: Results) -> str:
     settings = ["member_jitter", "member_epochs", "input_dropout", "temperature", "hard_weight"]
     for (jitter, epochs, dropout, T, w), cell in students.groupby(settings):
         lines.append(
-            f"| {jitter:.0f}, {epochs:.0f} | {'members' if dropout else 'none'} | {T:g} | {w:g} | "
+            f"| {jitter:.0f}, {epochs:.0f} | {'members' if dropout else 'none'} | {f'{T:g}' if T else '–'} | "
+            f"{'labels only' if w < 0 else f'{w:g}'} | "
             f"{errors_or_diverged(cell.val_errors)} | {mean_sd(cell.val_nll.dropna(), 4, False)} |"
         )
     return "\n".join(lines) + "\n"

@@ -1,12 +1,11 @@
 """§4 (Table 1) on MNIST: the knowledge of an ensemble of ten nets, distilled into one net.
 
-In the paper, 10 speech models with the baseline's architecture and training raised test frame accuracy from
-58.9 % (one model) to 61.1 % (their ensemble); one model distilled from the ensemble reached 60.8 %: it kept 86 %
-of the ensemble's gain. No speech model fits its 700M frames; here the members are 800-800 nets with the teacher's
-dropout and max-norm (presets.EnsembleRecipe), so that they too do not memorise their training images and their soft
-targets carry something beyond the labels. The ensemble predicts with the arithmetic mean of their softmax outputs,
-as in §4; its soft targets at T are the mean of their softmax outputs at T. One net of the members' architecture and
-training is distilled on them. Every choice was made on validation (replicate/tune_ensemble.py).
+In the paper, 10 speech models with the baseline's architecture and training raised test frame accuracy from 58.9 %
+to 61.1 % as an ensemble; one model distilled from it reached 60.8 %: 86 % of the gain kept. No speech model fits its
+700M frames; here the members are 800-800 nets with the teacher's dropout and max-norm (presets.EnsembleRecipe), so
+that they too do not memorise their training images. The ensemble predicts with the mean of their softmax outputs, as
+in §4; its soft targets at T are the mean of their softmax outputs at T. The distilled net and its control (the same
+net on the labels alone) have the members' architecture and training; every choice was made on validation.
 
 Probabilities, not logits, are averaged at T: that is the ensemble's own prediction, softened. Written as the
 logits v = T·log(mean_k softmax(z_k / T)), for which softmax(v / T) is exactly that mean, they feed the same loss.
@@ -31,6 +30,7 @@ from distill.reporting.tables import (
     diverged_note,
     errors_or_diverged,
     kept_share,
+    latest,
     mean_sd,
     preset_note,
     read_csv,
@@ -43,6 +43,7 @@ PUBLISHED_ACCURACY = {"single": 58.9, "ensemble": 61.1, "distilled": 60.8}  # Ta
 PUBLISHED_KEPT = kept_share(*PUBLISHED_ACCURACY.values())  # 86 % of the ensemble's gain
 # a member is the paper's "baseline", one net on the labels; the control, the distilled net's recipe on the labels
 MODELS = ("baseline", "ensemble", "distilled", "control")
+LABELS = {"distilled": "distilled from it", "control": "control: its recipe on the labels"}
 METRICS = {"errors": 1, "nll": 4}  # the metrics of the evaluated split, and the digits they are shown with
 
 
@@ -83,18 +84,16 @@ def teach(run: Run, preset: MnistPreset) -> None:
 
 
 def run_seed(run: Run, preset: MnistPreset) -> None:
-    """§4 for one seed: one net distilled from the run's ensemble at the recipe's T (a diverging one is logged as
-    such: a result of its own), and the control: the same net and training on the labels alone, which tells the
-    ensemble's knowledge apart from what the distilled net's own recipe does."""
+    """§4 for one seed: one net distilled from the run's ensemble (a diverged one is logged: a result), and the control,
+    the same net on the labels alone: it tells the ensemble's knowledge from what the net's own recipe does."""
     recipe = preset.ensemble
     run.distill(recipe.distilled(), recipe.temperature, recipe.hard_weight, log_divergence=True)
     run.fit("control", recipe.distilled(), run.label_loss())
 
 
 def scores(rows: pd.DataFrame, metric: str) -> dict[str, pd.Series]:
-    """``metric`` ("errors" or "nll", on the evaluated split) of the members, the ensembles and the nets distilled
-    from them, each indexed by its ensemble's seed (a member's seed is 10 × that + k). A diverged distilled net has
-    no score and is left out here; the table names it."""
+    """``metric`` ("errors" or "nll") of each model, indexed by its ensemble's seed (a member's is 10 × that + k). A
+    diverged net has no score and is left out here; the table names it."""
     rows = rows.assign(ensemble_seed=rows.seed.where(rows.model != "baseline", rows.seed // MEMBERS))
     column = f"{rows.eval_split.iloc[0]}_{metric}" if len(rows) else metric
     values = rows[column] if column in rows else pd.Series(math.nan, rows.index)
@@ -102,8 +101,7 @@ def scores(rows: pd.DataFrame, metric: str) -> dict[str, pd.Series]:
 
 
 def paired(score: dict[str, pd.Series]) -> dict[str, pd.Series]:
-    """Per ensemble seed, the ensemble's and the distilled net's score less the mean of its members (negative: better
-    than one net)."""
+    """Per ensemble seed, the ensemble's and the distilled net's score less its members' mean (< 0: better)."""
     members = score["baseline"].groupby(level=0).mean()
     return {model: (score[model] - members).dropna() for model in ("ensemble", "distilled")}
 
@@ -160,14 +158,14 @@ def comparison_table(rows: pd.DataFrame) -> str:
 
 
 def per_seed_table(rows: pd.DataFrame) -> str:
-    """Per ensemble seed: its members' mean ± sd, the ensemble and the distilled net, on both metrics."""
-    lines = ["| ensemble seed | metric | members | ensemble | distilled |", "|---:|---|---:|---:|---:|"]
+    """Per ensemble seed: its members' mean ± sd, the ensemble, the distilled net and the control, on both metrics."""
+    lines = ["| ensemble seed | metric | members | ensemble | distilled | control |", "|---:|---|---:|---:|---:|---:|"]
     for metric, digits in METRICS.items():
         score = scores(rows, metric)
         for seed in sorted(score["ensemble"].index):
             single = lambda m: f"{score[m][seed]:.{digits - (metric == 'errors')}f}" if seed in score[m] else "–"
             members = mean_sd(score["baseline"].loc[[seed]], digits, count=False)
-            lines.append(f"| {seed} | {metric} | {members} | {single('ensemble')} | {single('distilled')} |")
+            lines.append(f"| {seed} | {metric} | {members} | {' | '.join(map(single, MODELS[1:]))} |")
     return "\n".join(lines) + "\n"
 
 
@@ -192,18 +190,16 @@ def table(results: Results, preset: str) -> str:
 def unregularised_arm(results: Results, preset: str) -> str:
     """The superseded arm: members trained on the labels alone, without dropout, max-norm or jitter."""
     old = results.superseded
-    rows = old[(old.experiment == "ensemble") & (old.preset == preset)] if old is not None else old
+    rows = latest(old[(old.experiment == "ensemble") & (old.preset == preset)]) if old is not None else old
     if rows is None or rows.empty:
         return ""
-    score = scores(rows, "errors")
-    differences = paired(score)
+    score, differences = scores(rows, "errors"), paired(scores(rows, "errors"))
     return (
         "An earlier arm, kept in `results/mnist/superseded/` unedited: members without dropout, max-norm or jitter "
         f"(800-800 students alone), which fit their training images almost exactly ({devices_of(rows)}). Test errors: "
         f"one member {mean_sd(score['baseline'])}, ensemble {mean_sd(score['ensemble'])}; ensemble − members "
-        f"{with_interval(differences['ensemble'])}, distilled − members {with_interval(differences['distilled'])}: "
-        f"a gain under 3 sd of one member ({member_sd(score):.1f}), so no share. Their soft targets on the "
-        "training images carry little beyond the labels.\n"
+        f"{with_interval(differences['ensemble'])}, distilled − members {with_interval(differences['distilled'])}; "
+        f"share of the gain kept: {share_text(score, 1)}.\n"
     )
 
 
@@ -253,24 +249,16 @@ def validation_table(results: Results) -> str:
 
 
 def glance(results: Results, preset: str) -> list[tuple[str, str, str]]:
-    rows = results.rows("ensemble", preset)
-    measured = (
-        "; ".join(f"{metric}: {share_text(scores(rows, metric), digits)}" for metric, digits in METRICS.items())
-        if len(rows)
-        else "not run"
-    )
+    rows, what = results.rows("ensemble", preset), "§4 ensemble → one net: share of its gain kept"
+    shares = [f"{metric}: {share_text(scores(rows, metric), digits)}" for metric, digits in METRICS.items()]
     return [
-        (
-            "§4 ensemble → one net: share of its gain kept",
-            f"{100 * PUBLISHED_KEPT:.0f} %",
-            measured + preset_note(preset),
-        )
+        (what, f"{100 * PUBLISHED_KEPT:.0f} %", ("; ".join(shares) if len(rows) else "not run") + preset_note(preset))
     ]
 
 
 def plot(results: Results, preset: str) -> plt.Figure | str:
-    """One panel per ensemble seed and metric: its ten members, their mean, the ensemble and the net distilled
-    from it; the paper's three numbers in the title."""
+    """One panel per ensemble seed and metric: its ten members, their mean, the ensemble, the net distilled from it
+    and the control; the paper's three numbers in the title."""
     rows = results.rows("ensemble", preset)
     if rows.empty:
         return "no run of --experiment ensemble logged"
@@ -283,10 +271,10 @@ def plot(results: Results, preset: str) -> plt.Figure | str:
             ax.scatter([0] * len(members), members, color="grey", s=10, label="members")
             ax.plot([-0.15, 0.15], [members.mean()] * 2, color="black", lw=1.5, label="members' mean")
             ax.scatter(1, score["ensemble"][seed], color=BLUE, marker="s", label="ensemble")
-            if seed in score["distilled"]:
-                ax.scatter(2, score["distilled"][seed], color=ORANGE, marker="D", label="distilled from it")
-            ax.set_xticks([0, 1, 2], ["members", "ensemble", "distilled"], fontsize=7)
-            ax.set_xlim(-0.5, 2.5)
+            for x, model, style in ((2, "distilled", (ORANGE, "D")), (3, "control", ("grey", "x"))):
+                if seed in score[model]:
+                    ax.scatter(x, score[model][seed], color=style[0], marker=style[1], label=LABELS[model])
+            ax.set_xticks(range(4), ["members", "ensemble", "distilled", "control"], fontsize=7, rotation=30)
             ax.set_title(f"ensemble seed {seed}", fontsize=8)
         row_axes[0].set_ylabel(f"MNIST test {'errors' if metric == 'errors' else 'NLL (nats)'}")
     axes[0][-1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))  # beside the axes: it covers no dot

@@ -4,8 +4,10 @@ on a validation split (the last 10,000 training images; the test set is never to
     # the members: one ensemble of 10 per combination; each member's and the ensemble's errors and NLL
     python replicate/tune_ensemble.py --preset paper --jitter 0 2 --epochs 10 20 --out results/mnist/ensemble_validation
     # the distilled net, from the chosen ensemble (its members are kept and loaded)
-    python replicate/tune_ensemble.py --preset paper --jitter 0 --epochs 20 --temperature 2 5 20 --hard-weight 0.1 0.5 \
+    python replicate/tune_ensemble.py --preset paper --jitter 0 --epochs 10 --temperature 2 5 20 --hard-weight 0.1 0.5 \
         --distilled-dropout yes no
+    # the control: the distilled net's architecture and training on the labels alone (give one T)
+    python replicate/tune_ensemble.py --preset paper --jitter 0 --epochs 10 --temperature 2 --hard-weight -1
 
 The members start from the preset's recipe (800-800, the teacher's dropout and max-norm); the distilled net has the
 members' architecture and training on the un-jittered images, with or without their dropout. Rows go to

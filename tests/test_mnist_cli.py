@@ -208,13 +208,15 @@ def test_every_experiment_runs_on_real_mnist_and_reuses_one_teacher(mnist_root, 
     assert len(omit3_sweep) == 121 and min(int(s["test_errors"]) for s in omit3_sweep) == int(
         omit3["test_optimal_test_errors"]
     )
-    *members, ensemble, distilled = by_experiment["ensemble"]
+    *members, ensemble, distilled, control = by_experiment["ensemble"]
     assert [int(m["seed"]) for m in members] == list(range(10)) and {m["model"] for m in members} == {"baseline"}
     assert ensemble["model"] == "ensemble" and ensemble["members"] == "10" and distilled["model"] == "distilled"
-    # the distilled net: the members' architecture, regularisers and training, on un-jittered images
-    shared = ("input_dropout", "hidden_dropout", "cfg_max_norm", "cfg_lr", "epochs")
-    assert [distilled[k] for k in shared] == [members[0][k] for k in shared] and members[0]["cfg_max_norm"] != ""
+    # the distilled net and its control: the members' architecture and training, without their dropout or jitter
+    shared = ("hidden", "cfg_max_norm", "cfg_lr", "epochs")
+    assert [distilled[k] for k in shared] == [members[0][k] for k in shared] == [control[k] for k in shared]
+    assert members[0]["input_dropout"] == "0.2" and distilled["input_dropout"] == control["input_dropout"] == "0.0"
     assert distilled["cfg_jitter"] == "0" and float(distilled["temperature"]) == SMOKE.ensemble.temperature
+    assert control["model"] == "control" and control["temperature"] == ""  # the labels alone
     assert float(ensemble["test_nll"]) < sum(float(m["test_nll"]) for m in members) / 10  # Jensen: log of a mean
     hard, soft, full = by_experiment["fewdata"]
     assert (hard["data_share"], soft["data_share"], full["data_share"]) == ("3%", "3%", "100%")

@@ -53,12 +53,13 @@ class EnsembleRecipe(_Trained):
     """§4: ten members from different seeds, the ensemble of their mean softmax, one net distilled from it.
 
     The members are 800-800 nets with the teacher's regularisers, so that, as the paper's speech models, they do not
-    memorise the transfer set; the distilled net has the same architecture and training, on the un-jittered images."""
+    memorise the transfer set; the distilled net has their architecture and training, on the un-jittered images, with
+    or without their dropout."""
 
     member: Stage
     temperature: float  # T of the ensemble's soft targets
     hard_weight: float  # weight of the true-label term (§2)
-    distilled_dropout: bool = True  # the distilled net keeps the members' dropout (False: max-norm only, as §3's)
+    distilled_dropout: bool = True  # the distilled net keeps the members' dropout (False: max-norm alone)
 
     def with_train(self, **changes):
         return replace(self, member=self.member.with_train(**changes))

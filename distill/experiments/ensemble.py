@@ -216,8 +216,8 @@ def validation_table(results: Results) -> str:
     lines = [
         f"How the recipe was chosen, on validation (last 10,000 training images; {devices_of(rows)}): the members' "
         "shortest schedule whose NLL gain exceeds 3 sd of one member, and at it the jitter of the larger gain; then "
-        "the distilled net's dropout, T and hard weight of lowest NLL. T = 2 is the lowest T of the grid, hard weight "
-        "1 the highest the loss allows; T = 1 was tried last.\n",
+        "the distilled net's dropout, T and hard weight of lowest NLL. The hard weight's grid ends at 1, the highest "
+        "the loss allows.\n",
         "| members' jitter | epochs | one member: errors | NLL | ensemble: errors | NLL | NLL gain / sd of one |",
         "|---:|---:|---:|---:|---:|---:|---:|",
     ]

@@ -381,15 +381,14 @@ def test_a_diverged_ensemble_student_is_named_not_counted():
 
 
 def test_the_ensembles_validation_table_gives_each_variants_gain_in_standard_errors(tmp_path):
-    from distill.experiments.ensemble import validation_table
-    from distill.reporting.tables import Results
+    from distill.reporting.study import ensemble_recipe
 
     def row(model, seed, errors, nll, jitter=0, **more):
         return {"run_id": f"{model}{seed}{jitter}{more}", "model": model, "seed": seed, "val_errors": errors,
                 "val_nll": nll, "cfg_jitter": jitter, "epochs": 20, "device": "cpu", "precision": "fp32",
                 **more}  # fmt: skip
 
-    members = [row("baseline", s, 150 + s % 2, 0.05 + 0.002 * (s % 2)) for s in range(10)]
+    members = [row("baseline", s, 150 + s % 2, 0.05 + 0.002 * (s % 2), member=s) for s in range(10)]
     students = [row("distilled", 0, 147, 0.045, temperature=T, hard_weight=0.1, member_jitter=0, member_epochs=20,
                     input_dropout=0.2)
                 for T in (2.0, 5.0)]  # fmt: skip
@@ -397,7 +396,7 @@ def test_the_ensembles_validation_table_gives_each_variants_gain_in_standard_err
     folder.mkdir(parents=True)
     rows = pd.DataFrame([*members, row("ensemble", 0, 140, 0.046), *students])
     rows.to_csv(folder / "ensemble_validation.csv", index=False)
-    table = validation_table(Results(runs=pd.DataFrame(), folder=tmp_path))
+    table = ensemble_recipe(tmp_path)
     # gain 0.051 − 0.046 = 0.005 over one member's sd, 0.00105
     assert "| 0 | 20 | 150.5 ± 0.5 (n=10) | 0.0510 ± 0.0011 | 140 (n=1) | 0.0460 | 4.7 |" in table
     assert (

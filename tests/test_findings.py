@@ -33,11 +33,32 @@ def test_the_ensembles_gains_and_share_are_the_rows_own_numbers():
     by_seed = lambda model, column: rows[rows.model == model].set_index("seed")[column]
     table, (glance,) = ensemble.table(results, "paper"), ensemble.glance(results, "paper")
     assert members.ngroups >= 3  # the claim is made over three ensembles at least
-    for metric, digits in (("test_errors", 1), ("test_nll", 4)):
+    cells = lambda label: next(line for line in table.splitlines() if line.startswith(f"| {label} |")).split(" | ")
+    for column, (metric, digits) in enumerate((("test_errors", 1), ("test_nll", 4)), start=2):
         gain = members[metric].mean() - by_seed("ensemble", metric)
         kept = members[metric].mean() - by_seed("distilled", metric)
-        assert f"| ensemble − its members' mean, paired | +2.2 | {-gain.mean():+.{digits}f} ± " in table
-        assert f"| distilled − its members' mean, paired | +1.9 | {-kept.mean():+.{digits}f} ± " in table
+        assert cells("ensemble − its members' mean, paired")[column].startswith(f"{-gain.mean():+.{digits}f} ± ")
+        assert cells("distilled − its members' mean, paired")[column].startswith(f"{-kept.mean():+.{digits}f} ± ")
         one_member = members[metric].var().mean() ** 0.5
         shown = f"{100 * kept.mean() / gain.mean():.0f} % [" if gain.mean() > 3 * one_member else "undefined: the gain"
         assert shown in glance[2].split(";")[metric == "test_nll"]
+
+
+def test_the_ensemble_recipe_is_what_its_validation_rows_choose():
+    from distill.lab.presets import PAPER
+
+    rows = pd.read_csv(RESULTS / "mnist" / "ensemble_validation" / "ensemble_validation.csv")
+    members = rows[(rows.model == "baseline") & rows.member.notna()]
+    ensembles = rows[rows.model == "ensemble"].set_index(["cfg_jitter", "epochs"]).val_nll
+    one_member = members.groupby(["cfg_jitter", "epochs"]).val_nll
+    in_sd = ((one_member.mean() - ensembles) / one_member.std()).dropna()  # the NLL gain, in sd of one member
+    shortest = min(epochs for _, epochs in in_sd[in_sd > 3].index)
+    jitter = in_sd.xs(shortest, level="epochs").idxmax()
+    assert (PAPER.ensemble.member.train.epochs, PAPER.ensemble.member.train.jitter) == (shortest, jitter)
+    best = rows[rows.model == "distilled"].sort_values("val_nll").iloc[0]  # the distilled net of lowest NLL
+    recipe = PAPER.ensemble
+    assert (best.temperature, best.hard_weight, best.input_dropout > 0) == (
+        recipe.temperature,
+        recipe.hard_weight,
+        recipe.distilled_dropout,
+    )

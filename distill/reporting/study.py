@@ -1,4 +1,5 @@
-"""The validation study behind the paper preset: one setting changed at a time, scored on held-out training images.
+"""The validation study behind the paper preset: one setting changed at a time, scored on held-out training images;
+and, apart, how §4's ensemble recipe was chosen (``ensemble_recipe``).
 
 replicate/tune.py logs, with each row, the settings it changed from the study's start (``factor``, ``value``; ""
 for the start itself) and the epochs of the teacher its students learnt from (``teacher_epochs``). The table and the
@@ -12,7 +13,15 @@ import pandas as pd
 
 from distill.lab.presets import PAPER, MnistPreset
 from distill.reporting.plots import BLUE, plt
-from distill.reporting.tables import BadResults, errors_or_diverged, read_csv, strip_simd
+from distill.reporting.tables import (
+    BadResults,
+    devices_of,
+    errors_or_diverged,
+    mean_sd,
+    pooled_sd,
+    read_csv,
+    strip_simd,
+)
 
 ALONE = "student alone (labels only), lr, epochs"  # one factor: the student alone's schedule
 NAMES = {
@@ -190,3 +199,49 @@ def plot(study: tuple[pd.DataFrame, pd.DataFrame] | None) -> plt.Figure | str:
         fontsize=8,
     )
     return fig
+
+
+def ensemble_recipe(folder: Path | None) -> str:
+    """How §4's recipe was chosen (replicate/tune_ensemble.py): each variant of the members, then each setting of the
+    distilled net, on validation."""
+    path = folder / "mnist" / "ensemble_validation" / "ensemble_validation.csv" if folder else None
+    rows = read_csv(path, ["model", "seed", "val_errors", "val_nll", "cfg_jitter", "epochs"]) if path else None
+    if rows is None or rows.empty:
+        return "Ensemble recipe on validation: not run.\n"
+    lines = [
+        f"How the recipe was chosen, on validation (last 10,000 training images; {devices_of(rows)}): the members' "
+        "shortest schedule whose NLL gain exceeds 3 sd of one member, and at it the jitter of the larger gain; then "
+        "the distilled net's dropout, T and hard weight of lowest NLL. The hard weight's grid ends at 1, the highest "
+        "the loss allows.\n",
+        "| members' jitter | epochs | one member: errors | NLL | ensemble: errors | NLL | NLL gain / sd of one |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    # a control: the distilled net's architecture and training on the labels alone, logged with its members' settings
+    control = (rows.model == "baseline") & rows.get("member_jitter", pd.Series(index=rows.index)).notna()
+    for (jitter, epochs), cell in rows[(rows.model != "distilled") & ~control].groupby(["cfg_jitter", "epochs"]):
+        members, ensemble = cell[cell.model == "baseline"], cell[cell.model == "ensemble"]
+        if ensemble.empty:  # a sweep stopped before its tenth member
+            lines.append(f"| {jitter} | {epochs} | {mean_sd(members.val_errors)}, stopped | | | | |")
+            continue
+        gain = members.val_nll.mean() - ensemble.val_nll.mean()
+        sd = pooled_sd(members.set_index(members.seed - members.member).val_nll)  # within each ensemble
+        lines.append(
+            f"| {jitter} | {epochs} | {mean_sd(members.val_errors)} | {mean_sd(members.val_nll, 4, False)} | "
+            f"{mean_sd(ensemble.val_errors)} | {mean_sd(ensemble.val_nll, 4, False)} | {gain / sd:.1f} |"
+        )
+    students = rows[(rows.model == "distilled") | control].fillna({"temperature": 0, "hard_weight": -1})
+    if students.empty:
+        return "\n".join(lines) + "\n"
+    lines += [
+        "",
+        "| members' jitter, epochs | dropout | T | hard weight | distilled: errors | NLL |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    settings = ["member_jitter", "member_epochs", "input_dropout", "temperature", "hard_weight"]
+    for (jitter, epochs, dropout, T, w), cell in students.groupby(settings):
+        lines.append(
+            f"| {jitter:.0f}, {epochs:.0f} | {'members' if dropout else 'none'} | {f'{T:g}' if T else '–'} | "
+            f"{'labels only' if w < 0 else f'{w:g}'} | "
+            f"{errors_or_diverged(cell.val_errors)} | {mean_sd(cell.val_nll.dropna(), 4, False)} |"
+        )
+    return "\n".join(lines) + "\n"

@@ -209,6 +209,12 @@ def diverged_note(rows: pd.DataFrame) -> str:
     return f"diverged ({', '.join(pairs)})" if pairs else ""
 
 
+def pooled_sd(values: pd.Series) -> float:
+    """The standard deviation within the groups that ``values``' index names, pooled: the root of their mean variance
+    (groups of equal size), e.g. of one net among the members of each ensemble."""
+    return float(math.sqrt(values.groupby(level=0).var().mean()))
+
+
 def bootstrap_ratio(numerator: pd.Series, denominator: pd.Series, draws: int = 10_000) -> tuple[float, float, float]:
     """mean(numerator) / mean(denominator) over paired seeds, and its 95 % bootstrap interval: the seeds resampled
     with replacement, the same draws every time."""

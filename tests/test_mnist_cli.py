@@ -255,7 +255,9 @@ def _smoke_label_counts(mnist_root) -> list[int]:
 
 
 @pytest.mark.slow
-def test_a_rerun_of_the_ensemble_loads_its_members_and_adds_only_the_new_student(mnist_root, tmp_path, capsys):
+def test_a_rerun_of_the_ensemble_loads_its_members_and_adds_only_the_new_student_and_control(
+    mnist_root, tmp_path, capsys
+):
     args = ["--preset", "smoke", "--experiment", "ensemble", "--device", "cpu", "--data-dir", str(mnist_root)]
     args += ["--out", str(tmp_path / "results"), "--cache-dir", str(tmp_path / "cache")]
     assert load_script("mnist").main(args) == 0
@@ -264,8 +266,8 @@ def test_a_rerun_of_the_ensemble_loads_its_members_and_adds_only_the_new_student
     assert load_script("mnist").main(args + ["--hard-weight", "0.5"]) == 0
     assert capsys.readouterr().out.count("baseline seed") == 10  # each member: "loaded from <cache>"
     rows = read_rows(tmp_path / "results" / "runs.csv")
-    assert rows[: len(first)] == first and len(rows) == len(first) + 1  # the members and ensemble are logged once
-    assert rows[-1]["model"] == "distilled" and rows[-1]["hard_weight"] == "0.5"
+    assert rows[: len(first)] == first and len(rows) == len(first) + 2  # the members and ensemble are logged once
+    assert [r["model"] for r in rows[-2:]] == ["distilled", "control"] and rows[-2]["hard_weight"] == "0.5"
 
 
 def test_an_out_that_is_a_file_is_named_as_such_and_a_new_out_folder_is_not_left_behind(mnist_root, tmp_path, capsys):

@@ -44,7 +44,6 @@ from distill.lab.run import Run
 from distill.lab.store import Store
 from distill.reporting.study import changed, start
 
-VALIDATION = 10_000
 # the teacher's TrainConfig fields that --teacher-lr, --teacher-max-norm, ... sweep, and their types
 TEACHER_AXES = {"lr": float, "epochs": int, "max_norm": float, "momentum": float, "momentum_ramp": int}
 SOFT_TERMS = {"kl": soft_loss, "logits": logit_matching_loss}  # §2's soft term, and its high-T limit (§2.1)
@@ -114,8 +113,7 @@ def main(argv=None) -> int:
         parser.error("--students learn from one teacher: give each --teacher-* flag a single value")
     data = setup(args)
     teacher_precision = resolve_precisions(args.teacher_precision, data.train.images.device)
-    held_out = VALIDATION if preset.train_subset is None else preset.train_subset // 5  # smoke: a fifth
-    splits = data.splits(preset.train_subset, validation=held_out)
+    splits = data.splits(preset.train_subset, validation=preset.held_out())
     sweep_teachers = teacher_axes and not args.students
     log = "teacher_tuning" if sweep_teachers else "distillation_tuning"
     # what the students learn from: the teacher (with --students: of the --teacher-* values), or the ensemble's members

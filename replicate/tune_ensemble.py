@@ -25,7 +25,6 @@ from distill.lab.presets import MNIST_PRESETS
 from distill.lab.run import Run
 from distill.lab.store import Store
 
-VALIDATION = 10_000
 LOG = "ensemble_validation"
 
 
@@ -59,8 +58,7 @@ def main(argv=None) -> int:
     if not all(0 < t < 1e6 for t in args.temperature):
         parser.error(f"--temperature values must be > 0 and finite, got {args.temperature}")
     data = setup(args)
-    held_out = VALIDATION if preset.train_subset is None else preset.train_subset // 5  # smoke: a fifth
-    splits = data.splits(preset.train_subset, validation=held_out)
+    splits = data.splits(preset.train_subset, validation=preset.held_out())
     cache = Store(Path(args.cache_dir), kept=True)
     jitters, epochs = args.jitter or [recipe.member.train.jitter], args.epochs or [recipe.member.train.epochs]
     for seed, jitter, member_epochs in itertools.product(args.seeds, jitters, epochs):

@@ -113,13 +113,16 @@ def share_defined(both: pd.DataFrame, sd: float) -> bool:
     return len(both) > 1 and -both.ensemble.mean() > 3 * sd
 
 
+def gains(score: dict[str, pd.Series]) -> tuple[pd.DataFrame, float]:
+    """The paired differences of the ensembles that have a distilled net (whole: members, ensemble and distilled net
+    together), and the pooled standard deviation of one member."""
+    return pd.DataFrame(paired(score)).dropna(), pooled_sd(score["baseline"])
+
+
 def share_text(score: dict[str, pd.Series], digits: int) -> str:
     """E.g. "82 % [70, 95] (bootstrap 95 % over 6 ensembles; per seed 80 %, …)", or why there is no share. The
     percentile bootstrap covers less than 95 % with few seeds (at 3 it is their range): the per-seed shares show it."""
-    both, sd = (
-        pd.DataFrame(paired(score)).dropna(),
-        pooled_sd(score["baseline"]),
-    )  # ensembles with a distilled net, whole
+    both, sd = gains(score)
     if both.empty:
         return "not run" if score["ensemble"].empty else "none, the distilled net diverged"
     if len(both) < 2:
@@ -137,7 +140,7 @@ def verdict(rows: pd.DataFrame) -> str:
     metric: where the interval's low end clears 80 %, and by how much."""
     parts = []
     for metric in METRICS:
-        both, sd = pd.DataFrame(paired(scores(rows, metric))).dropna(), pooled_sd(scores(rows, metric)["baseline"])
+        both, sd = gains(scores(rows, metric))
         if not share_defined(both, sd):
             parts.append(f"on {metric}, not tested: the ensemble's gain is not above 3 sd of one member")
             continue
@@ -213,7 +216,8 @@ def unregularised_arm(results: Results, preset: str) -> str:
     rows = latest(old[(old.experiment == "ensemble") & (old.preset == preset)]) if old is not None else old
     if rows is None or rows.empty:
         return ""
-    score, differences = scores(rows, "errors"), paired(scores(rows, "errors"))
+    score = scores(rows, "errors")
+    differences = paired(score)
     return (
         "An earlier arm, kept in `results/mnist/superseded/` unedited: members without dropout, max-norm or jitter "
         f"(800-800 students alone), which fit their training images almost exactly ({devices_of(rows)}). Test errors: "

@@ -83,6 +83,10 @@ class MnistPreset:
     sharp_targets_lr: float = 0.03
     train_subset: int | None = None  # use only the first n training images (smoke tests)
 
+    def held_out(self) -> int:
+        """How many of the last training images the validation sweeps score on: 10,000, or a fifth of a subset."""
+        return 10_000 if self.train_subset is None else self.train_subset // 5
+
 
 STUDENT = Stage(hidden=(800, 800), train=TrainConfig(epochs=50, batch_size=100, lr=0.1, momentum=0.9))
 PAPER = MnistPreset(

@@ -218,10 +218,9 @@ def pooled_sd(values: pd.Series) -> float:
 def bootstrap_ratio(numerator: pd.Series, denominator: pd.Series, draws: int = 10_000) -> tuple[float, float, float]:
     """mean(numerator) / mean(denominator) over paired seeds, and its 95 % bootstrap interval: the seeds resampled
     with replacement, the same draws every time."""
-    ratio = lambda picked: numerator.iloc[picked].mean() / denominator.iloc[picked].mean()
-    picks = torch.randint(len(numerator), (draws, len(numerator)), generator=torch.Generator().manual_seed(0))
-    ratios = pd.Series([ratio(p.numpy()) for p in picks])
-    return ratio(range(len(numerator))), ratios.quantile(0.025), ratios.quantile(0.975)
+    picks = torch.randint(len(numerator), (draws, len(numerator)), generator=torch.Generator().manual_seed(0)).numpy()
+    ratios = pd.Series(numerator.to_numpy()[picks].mean(axis=1) / denominator.to_numpy()[picks].mean(axis=1))
+    return numerator.mean() / denominator.mean(), ratios.quantile(0.025), ratios.quantile(0.975)
 
 
 def percentages(shares: pd.Series) -> str:
